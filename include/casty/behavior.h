@@ -1,0 +1,116 @@
+/**
+ * include/casty/behavior.h: behaviors are values; a handler returns the
+ * next one.
+ *
+ * A behavior is a small immutable value: a handler plus the state it
+ * captured, copied in when the behavior is built (the C stand-in for a
+ * closure). A state transition is returning a new behavior that captures
+ * the new state:
+ *
+ *     static casty_behavior
+ *     account(int64_t balance)
+ *     {
+ *             return casty_receive(on_msg, &balance, sizeof balance);
+ *     }
+ *     ...   return account(balance + amount);   // in on_msg
+ *
+ * States up to CASTY_BEHAVIOR_INLINE bytes live inside the value, so the
+ * transition allocates nothing; larger ones are copied to the heap once.
+ */
+#ifndef CASTY_BEHAVIOR_H
+#define CASTY_BEHAVIOR_H
+
+#include <casty/base.h>
+#include <casty/msg.h>
+
+/** Captured state up to this many bytes is stored inline. */
+#define CASTY_BEHAVIOR_INLINE 48
+
+/**
+ * casty_behavior is a behavior value. Build it with the factories below;
+ * do not read the fields. A behavior that owns heap state (more than
+ * CASTY_BEHAVIOR_INLINE bytes) must be returned or spawned exactly once:
+ * the runtime frees it when it is replaced.
+ */
+typedef struct casty_behavior {
+	void    *fn;
+	uint32_t kind;
+	uint32_t size;
+	union {
+		unsigned char bytes[CASTY_BEHAVIOR_INLINE];
+		void         *heap;
+		max_align_t   align;
+	} state;
+} casty_behavior;
+
+/**
+ * casty_receive_fn handles one message and returns the next behavior:
+ * casty_same() to keep this one, a new value to change state,
+ * casty_stopped() or casty_unhandled(). state points at the bytes this
+ * behavior captured (read-only). msg is borrowed: the runtime frees it
+ * after the handler returns.
+ * Thread: the worker running the actor. Blocks: must not.
+ */
+typedef casty_behavior (*casty_receive_fn)(
+	casty_ctx *ctx, const void *state, const casty_msg *msg);
+
+/**
+ * casty_setup_fn runs once when the actor starts (and on every restart)
+ * with the actor's context, and returns the behavior for the first
+ * message. Children are typically spawned here.
+ */
+typedef casty_behavior (*casty_setup_fn)(casty_ctx *ctx, const void *state);
+
+#define CASTY__UNUSED __attribute__((unused))
+
+/**
+ * CASTY_HANDLER(name, State) { ... } defines a casty_receive_fn `name`
+ * whose body sees `ctx`, `state` as a const State * and `msg`; unused
+ * ones raise no warning. The typed body is inlined into the wrapper.
+ *
+ *     CASTY_HANDLER(account_receive, int64_t)
+ *     {
+ *             ... return account(*state + CASTY_AS(Deposit, msg)->amount);
+ *     }
+ */
+#define CASTY_HANDLER(name, State)                                            	static casty_behavior name##__typed(                                  		casty_ctx *, const State *, const casty_msg *);               	static casty_behavior name(                                           		casty_ctx *ctx, const void *state, const casty_msg *msg)      	{                                                                     		return name##__typed(ctx, (const State *)state, msg);         	}                                                                     	static inline casty_behavior name##__typed(casty_ctx *ctx CASTY__UNUSED, 		const State *state CASTY__UNUSED,                             		const casty_msg *msg CASTY__UNUSED)
+
+/**
+ * CASTY_SETUP(name, State) { ... } defines a casty_setup_fn `name` whose
+ * body sees `ctx` and `state` (a const State *), as CASTY_HANDLER.
+ */
+#define CASTY_SETUP(name, State)                                              	static casty_behavior name##__typed(casty_ctx *, const State *);       	static casty_behavior name(casty_ctx *ctx, const void *state)         	{                                                                     		return name##__typed(ctx, (const State *)state);              	}                                                                     	static inline casty_behavior name##__typed(                           		casty_ctx *ctx CASTY__UNUSED, const State *state CASTY__UNUSED)
+
+/**
+ * casty_receive builds a behavior that copies state_size bytes of state
+ * and calls fn for every message. state may be NULL when state_size is 0.
+ * Aborts on out-of-memory (only for states above CASTY_BEHAVIOR_INLINE).
+ * Thread: any.
+ */
+CASTY_API casty_behavior casty_receive(
+	casty_receive_fn fn, const void *state, size_t state_size);
+
+/**
+ * casty_setup builds a behavior that, when the actor starts, calls
+ * fn(ctx, state) and becomes the behavior it returns. Thread: any.
+ */
+CASTY_API casty_behavior casty_setup(
+	casty_setup_fn fn, const void *state, size_t state_size);
+
+/** casty_same keeps the current behavior. */
+CASTY_API casty_behavior casty_same(void);
+
+/**
+ * casty_stopped stops the actor after this message: its children stop
+ * first, then its watchers get casty_terminated. Messages still queued
+ * become dead letters.
+ */
+CASTY_API casty_behavior casty_stopped(void);
+
+/**
+ * casty_unhandled reports that the message was not handled: it is
+ * counted (casty_system_stats) and the behavior is kept.
+ */
+CASTY_API casty_behavior casty_unhandled(void);
+
+#endif // CASTY_BEHAVIOR_H

@@ -1,0 +1,111 @@
+// runtime/ask.c: casty_ask from threads outside the runtime.
+//
+// The reply target is a promise cell from the same slab as actors, so
+// the reply ref is an ordinary ref and a late reply is an ordinary dead
+// letter. Its slot holds (gen << 1 | 1) while it waits for the reply to
+// incarnation gen; the first reply CASes its envelope in (envelopes are
+// aligned, so the low bit tells the two apart). The asker then closes the
+// slot (0), grows the generation and releases the cell. A late reply
+// either fails the generation check in cst_deliver or fails the CAS,
+// since the slot never again holds this incarnation's waiting value, and
+// becomes a dead letter: nothing leaks, nothing reaches a later ask.
+//
+// The asker sleeps on the futex word `signal`, which a reply sets to 1.
+// A late replier may set it on a reused cell; the asker therefore decides
+// by the slot, and clears the signal with an exchange (which reads the
+// latest value) before sleeping again.
+// Tested by: tests/runtime/test_ask.c.
+#include "runtime/ask.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "runtime/msg.h"
+#include "runtime/park.h"
+#include "runtime/sched.h"
+#include "runtime/system.h"
+
+static uintptr_t
+waiting(uint32_t gen)
+{
+	return ((uintptr_t)gen << 1) | 1;
+}
+
+void
+cst_promise_complete(casty_cell *cell, casty_msg *msg)
+{
+	uintptr_t expect = waiting(msg->target_gen);
+
+	// Release: the asker's acquire load of the slot sees the payload.
+	if (atomic_compare_exchange_strong_explicit(&cell->promise.slot,
+		    &expect, (uintptr_t)msg, memory_order_release,
+		    memory_order_relaxed)) {
+		// Release: pairs with the asker's exchange of signal.
+		atomic_store_explicit(
+			&cell->promise.signal, 1, memory_order_release);
+		cst_futex_wake(&cell->promise.signal, 1);
+		return;
+	}
+	cst_dead_letter(cell, msg);
+	cst_msg_free(msg);
+}
+
+int
+casty_ask_msg(casty_system *sys, casty_ref to, const casty_msg_type *type,
+	unsigned tag, const void *payload, size_t reply_offset,
+	int64_t timeout_ms, casty_msg **reply)
+{
+	if (sys == NULL || type == NULL || payload == NULL || reply == NULL ||
+	    timeout_ms < 0 || (type->flags & CASTY_MSG_SYSTEM) ||
+	    reply_offset + sizeof(casty_ref) > type->size) {
+		return -EINVAL;
+	}
+	if (cst_tls_worker != NULL) {
+		return -EDEADLK; // a handler must not block its worker
+	}
+	if (to.cell == NULL || to.node != 0 || to.cell->sys != sys) {
+		return CASTY_ENOREF;
+	}
+	if (atomic_load_explicit(&sys->state, memory_order_relaxed) ==
+	    CST_SYS_TERMINATED) {
+		return CASTY_ESTOPPED;
+	}
+
+	casty_cell *p = cst_cell_alloc(sys, CST_CELL_PROMISE);
+	casty_ref   me = cst_cell_ref(p);
+	// Relaxed: published to repliers by the mailbox push of the request.
+	atomic_store_explicit(&p->promise.slot, waiting(me.gen),
+		memory_order_relaxed);
+	atomic_store_explicit(&p->promise.signal, 0, memory_order_relaxed);
+
+	casty_msg *req = cst_msg_new(type, tag, payload, to.gen);
+	memcpy(req->payload + reply_offset, &me, sizeof me);
+	cst_deliver(to.cell, req);
+
+	int64_t deadline = cst_now_ns() + timeout_ms * 1000000;
+	for (;;) {
+		// Acquire: pairs with the release CAS of the replier.
+		uintptr_t s = atomic_load_explicit(
+			&p->promise.slot, memory_order_acquire);
+		int64_t left = deadline - cst_now_ns();
+		if ((s & 1) == 0 || left <= 0) {
+			break;
+		}
+		if (atomic_exchange_explicit(&p->promise.signal, 0,
+			    memory_order_acq_rel) != 0) {
+			continue; // re-read the slot before sleeping
+		}
+		cst_futex_wait(&p->promise.signal, 0, left);
+	}
+	// Acquire: as above; closing the slot makes any later CAS fail.
+	uintptr_t s = atomic_exchange_explicit(
+		&p->promise.slot, 0, memory_order_acquire);
+	// Release: pairs with the acquire load of gen in cst_deliver.
+	atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
+	cst_cell_release(p);
+	if ((s & 1) == 0 && s != 0) {
+		*reply = (casty_msg *)s;
+		return CASTY_OK;
+	}
+	return -ETIMEDOUT;
+}

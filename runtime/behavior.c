@@ -1,0 +1,73 @@
+// runtime/behavior.c: the behavior factories. A behavior is returned by
+// value; its state is copied in here, inline when it fits, so the usual
+// `return account(balance + amount);` costs a 64-byte copy and no
+// allocation.
+#include "runtime/behavior.h"
+
+#include <string.h>
+
+#include "runtime/alloc.h"
+
+static casty_behavior
+capture(void *fn, enum cst_behavior_kind kind, const void *state,
+	size_t size)
+{
+	casty_behavior b = {.fn = fn, .kind = kind, .size = (uint32_t)size};
+
+	if (size > UINT32_MAX) {
+		cst_oom("behavior state too large");
+	}
+	if (size <= CASTY_BEHAVIOR_INLINE) {
+		if (size != 0) {
+			memcpy(b.state.bytes, state, size);
+		}
+	} else {
+		b.state.heap = cst_alloc(size);
+		if (b.state.heap == NULL) {
+			cst_oom("behavior state");
+		}
+		memcpy(b.state.heap, state, size);
+	}
+	return b;
+}
+
+casty_behavior
+casty_receive(casty_receive_fn fn, const void *state, size_t state_size)
+{
+	return capture((void *)fn, CST_BEH_RECEIVE, state, state_size);
+}
+
+casty_behavior
+casty_setup(casty_setup_fn fn, const void *state, size_t state_size)
+{
+	return capture((void *)fn, CST_BEH_SETUP, state, state_size);
+}
+
+casty_behavior
+casty_same(void)
+{
+	return (casty_behavior){.kind = CST_BEH_SAME};
+}
+
+casty_behavior
+casty_stopped(void)
+{
+	return (casty_behavior){.kind = CST_BEH_STOPPED};
+}
+
+casty_behavior
+casty_unhandled(void)
+{
+	return (casty_behavior){.kind = CST_BEH_UNHANDLED};
+}
+
+void
+cst_behavior_free(casty_behavior *b)
+{
+	if (b->size > CASTY_BEHAVIOR_INLINE) {
+		cst_free_sized(b->state.heap, b->size);
+	}
+	b->kind = CST_BEH_NONE;
+	b->size = 0;
+	b->fn = NULL;
+}

@@ -1,0 +1,122 @@
+// runtime/cell.h: the actor cell, and the slab that hands cells out.
+//
+// Refs never dangle: a ref is (cell pointer, generation). Cell memory is
+// type-stable: a cell is never freed before its system is destroyed, only
+// reused by a later spawn, and its generation grows when an incarnation
+// stops. tell compares the ref's generation with the cell's and turns a
+// mismatch into a dead letter; the consumer compares again on receipt,
+// which catches a tell that raced with the stop. The mailbox lives as
+// long as the cell and is never re-initialised, so a late producer can
+// always push safely.
+#ifndef CASTY_RUNTIME_CELL_H
+#define CASTY_RUNTIME_CELL_H
+
+#include <pthread.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+
+#include <casty/casty.h>
+
+#include "runtime/mbox.h"
+
+typedef struct cst_worker cst_worker;
+typedef struct casty_cell casty_cell; // what casty_ctx names publicly
+
+enum cst_cell_kind {
+	CST_CELL_ACTOR,   // runs behaviors
+	CST_CELL_PROMISE, // the reply target of one casty_ask
+};
+
+// Written only by the worker running the cell.
+enum cst_cell_status {
+	CST_DEAD,     // free, or stopped: only a start message revives it
+	CST_ALIVE,    // started, handling messages
+	CST_STOPPING, // waiting for its children to stop
+};
+
+typedef struct cst_cell_cold cst_cell_cold;
+
+struct casty_cell {
+	// Read by producers on every tell; written at spawn and stop.
+	cst_mbox           mbox;
+	_Atomic uint32_t   gen;  // incarnation; grows at each stop
+	uint32_t           kind; // cst_cell_kind, fixed for the cell's life
+	casty_system      *sys;
+	struct casty_cell *next_ready; // injection queue
+
+	// Owned by the worker running the actor.
+	uint32_t              status;
+	uint32_t              nchildren;
+	const casty_protocol *proto;
+	union {
+		casty_behavior behavior; // actors
+		struct {                 // promises (see ask.c)
+			_Atomic uintptr_t slot;
+			_Atomic uint32_t  signal;
+		} promise;
+	};
+	// Written by the spawner before the start message, read-only after;
+	// the sibling links are owned by the parent.
+	struct casty_cell *parent;
+	struct casty_cell *first_child;
+	struct casty_cell *next_sibling;
+	struct casty_cell *prev_sibling;
+	char              *name; // NULL: generated from uid
+	uint64_t           uid;
+	cst_cell_cold     *cold; // watchers and watched refs, when any
+	// Free lists. Not next_ready: a free cell can still be scheduled by
+	// a late producer, to drain what it pushed.
+	struct casty_cell *next_free;
+};
+
+// Refs kept for death watch, allocated on first use.
+struct cst_cell_cold {
+	casty_ref *watchers; // who gets casty_terminated from us
+	uint32_t   nwatchers, capwatchers;
+	casty_ref *watching; // whom we watch
+	uint32_t   nwatching, capwatching;
+};
+
+/** cst_cell_ref returns the ref of the cell's current incarnation. */
+static inline casty_ref
+cst_cell_ref(casty_cell *cell)
+{
+	// Relaxed: the caller runs the cell or spawned it, so it already
+	// synchronised with the last change of gen.
+	casty_ref r = {cell,
+		atomic_load_explicit(&cell->gen, memory_order_relaxed), 0};
+	return r;
+}
+
+typedef struct cst_cell_chunk cst_cell_chunk;
+
+/** cst_cell_slab hands out cells of one system. */
+typedef struct cst_cell_slab {
+	pthread_mutex_t lock;
+	casty_cell     *free[2]; // per kind
+	cst_cell_chunk *chunks;
+} cst_cell_slab;
+
+void cst_cell_slab_init(cst_cell_slab *slab);
+
+/**
+ * cst_cell_slab_fini frees every chunk, and every message the mailboxes
+ * still hold. Thread: single, after the workers have stopped.
+ */
+void cst_cell_slab_fini(cst_cell_slab *slab);
+
+/**
+ * cst_cell_alloc returns a free cell of the given kind: from the current
+ * worker's cache, the slab's list, or a new chunk. Its mailbox is marked
+ * empty, or holds only stale messages a run will dead-letter. Aborts on
+ * out-of-memory. Thread: any.
+ */
+casty_cell *cst_cell_alloc(casty_system *sys, enum cst_cell_kind kind);
+
+/**
+ * cst_cell_release returns a stopped cell for reuse. Its generation must
+ * already have grown. Thread: any.
+ */
+void cst_cell_release(casty_cell *cell);
+
+#endif // CASTY_RUNTIME_CELL_H

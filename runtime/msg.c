@@ -1,0 +1,141 @@
+// runtime/msg.c: envelopes, tell, delivery and dead letters.
+#include "runtime/msg.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "runtime/alloc.h"
+#include "runtime/ask.h"
+#include "runtime/sched.h"
+#include "runtime/system.h"
+
+CASTY_MESSAGE(casty_int, value);
+CASTY_MESSAGE(casty_text, value);
+CASTY_MESSAGE(casty_terminated, ref);
+
+#define SYSTEM_TYPE(T)                                                        \
+	const casty_msg_type T##__type = {                                    \
+		#T, sizeof(T), alignof(T), 0, CASTY_MSG_SYSTEM, NULL}
+
+SYSTEM_TYPE(cst_sys_start);
+SYSTEM_TYPE(cst_sys_stop);
+SYSTEM_TYPE(cst_sys_watch);
+SYSTEM_TYPE(cst_sys_child_stopped);
+const casty_msg_type cst_sys_unwatch__type = {"cst_sys_unwatch",
+	sizeof(cst_sys_watch), alignof(cst_sys_watch), 0, CASTY_MSG_SYSTEM,
+	NULL};
+
+casty_msg *
+cst_msg_new(const casty_msg_type *type, unsigned tag, const void *payload,
+	uint32_t target_gen)
+{
+	size_t     size = sizeof(casty_msg) + type->size;
+	unsigned   c = cst_pool_class_of(size);
+	casty_msg *msg = cst_pool_get(cst_worker_pool(), c, size);
+
+	msg->type = type;
+	msg->target_gen = target_gen;
+	msg->tag = (uint16_t)tag;
+	msg->size_class = (uint8_t)c;
+	msg->flags = 0;
+	if (payload != NULL) {
+		memcpy(msg->payload, payload, type->size);
+	} else {
+		memset(msg->payload, 0, type->size);
+	}
+	return msg;
+}
+
+void
+cst_msg_free(casty_msg *msg)
+{
+	cst_pool_put(cst_worker_pool(), msg->size_class, msg,
+		sizeof(casty_msg) + msg->type->size);
+}
+
+void
+casty_msg_free(casty_msg *msg)
+{
+	if (msg != NULL) {
+		cst_msg_free(msg);
+	}
+}
+
+bool
+casty_msg_is(const casty_msg *msg, const casty_msg_type *t)
+{
+	if (msg == NULL || t == NULL) {
+		return false;
+	}
+	// Descriptors are shared through weak symbols; a program that still
+	// ends up with two copies (a static and a shared link, say) is caught
+	// by the name.
+	return msg->type == t || strcmp(msg->type->name, t->name) == 0;
+}
+
+void
+cst_dead_letter(casty_cell *cell, casty_msg *msg)
+{
+	casty_system *sys = cell->sys;
+
+	if (msg->type == &cst_sys_watch__type) {
+		// Watching an actor that is gone: it is terminated already.
+		const cst_sys_watch *w = (const void *)msg->payload;
+		casty_ref            gone = {cell, msg->target_gen, 0};
+		casty_send(w->watcher, casty_terminated, gone);
+		return;
+	}
+	if (msg->type->flags & CASTY_MSG_SYSTEM) {
+		return; // a stop or unwatch for a stopped actor: nothing to do
+	}
+	// Relaxed: a statistic.
+	atomic_fetch_add_explicit(&sys->dead_letters, 1, memory_order_relaxed);
+}
+
+void
+cst_deliver(casty_cell *cell, casty_msg *msg)
+{
+	// Acquire: pairs with the release increment of gen at stop; a
+	// mismatch is a dead letter here, and a stop that races with this
+	// check is caught again by the consumer.
+	if (atomic_load_explicit(&cell->gen, memory_order_acquire) !=
+	    msg->target_gen) {
+		cst_dead_letter(cell, msg);
+		cst_msg_free(msg);
+		return;
+	}
+	if (cell->kind == CST_CELL_PROMISE) {
+		cst_promise_complete(cell, msg);
+		return;
+	}
+	if (cst_mbox_push(&cell->mbox, &msg->link)) {
+		cst_schedule(cell);
+	}
+}
+
+void
+cst_send_sys(casty_ref ref, const casty_msg_type *type, const void *payload)
+{
+	cst_deliver(ref.cell, cst_msg_new(type, CASTY_TAG_UNKNOWN, payload,
+				      ref.gen));
+}
+
+int
+casty_tell_msg(casty_ref to, const casty_msg_type *type, unsigned tag,
+	const void *payload)
+{
+	if (type == NULL || payload == NULL || (type->flags & CASTY_MSG_SYSTEM)) {
+		return -EINVAL;
+	}
+	if (to.cell == NULL || to.node != 0) {
+		return CASTY_ENOREF;
+	}
+	// Relaxed: a late view only lets one more message become a dead
+	// letter.
+	if (atomic_load_explicit(&to.cell->sys->state, memory_order_relaxed) ==
+	    CST_SYS_TERMINATED) {
+		return CASTY_ESTOPPED;
+	}
+	cst_deliver(to.cell, cst_msg_new(type, tag, payload, to.gen));
+	return CASTY_OK;
+}

@@ -1,0 +1,59 @@
+// runtime/msg.h: envelopes: allocation, delivery and dead letters.
+#ifndef CASTY_RUNTIME_MSG_H
+#define CASTY_RUNTIME_MSG_H
+
+#include <casty/casty.h>
+
+#include "runtime/cell.h"
+
+/**
+ * cst_msg_new returns an envelope of type with a payload of type->size
+ * bytes copied from payload (zeroed when NULL), addressed to ref's
+ * incarnation. Aborts on out-of-memory. Thread: any.
+ */
+casty_msg *cst_msg_new(const casty_msg_type *type, unsigned tag,
+	const void *payload, uint32_t target_gen);
+
+/** cst_msg_free frees an envelope into the caller's pool. */
+void cst_msg_free(casty_msg *msg);
+
+/**
+ * cst_deliver hands msg to cell: a dead letter when the incarnation is
+ * gone, the promise's slot for a promise cell, else the mailbox (and
+ * schedules the cell when that made it non-empty). Consumes msg.
+ * Thread: any.
+ */
+void cst_deliver(casty_cell *cell, casty_msg *msg);
+
+/**
+ * cst_dead_letter counts msg as undeliverable to cell. A watch request
+ * that cannot be delivered is answered with casty_terminated at once.
+ * Does not free msg. Thread: any.
+ */
+void cst_dead_letter(casty_cell *cell, casty_msg *msg);
+
+// The runtime's own messages; they never reach a handler.
+typedef struct cst_sys_start {
+	casty_behavior behavior;
+} cst_sys_start;
+typedef struct cst_sys_stop {
+	int unused;
+} cst_sys_stop;
+typedef struct cst_sys_watch {
+	casty_ref watcher;
+} cst_sys_watch;
+typedef struct cst_sys_child_stopped {
+	casty_cell *child;
+} cst_sys_child_stopped;
+
+extern const casty_msg_type cst_sys_start__type;
+extern const casty_msg_type cst_sys_stop__type;
+extern const casty_msg_type cst_sys_watch__type;
+extern const casty_msg_type cst_sys_unwatch__type;
+extern const casty_msg_type cst_sys_child_stopped__type;
+
+/** cst_send_sys sends a system message to ref. Thread: any. */
+void cst_send_sys(casty_ref ref, const casty_msg_type *type,
+	const void *payload);
+
+#endif // CASTY_RUNTIME_MSG_H

@@ -1,0 +1,440 @@
+// runtime/sched.c: workers, stealing and parking.
+//
+// Each worker runs, in order of preference: every 61st round the
+// injection queue first (so outside work is never starved by local work);
+// its LIFO slot (the actor it messaged last: message-passing locality, as
+// in Tokio); the bottom of its own deque; the injection queue; then it
+// searches: it steals from the top of other workers' deques in random
+// order and spins a little; then it parks.
+//
+// Parking, without lost wake-ups or herds (Tokio's idle protocol):
+// - `searching` counts workers looking for work, `nparked` parked ones.
+//   At most half the workers (rounded up) search at once.
+// - Whoever makes work visible (deque push, injection) then calls notify:
+//   a seq_cst fence, and if nobody searches and somebody is parked, one
+//   parked worker is woken as a searcher (counted in `searching` by the
+//   waker, so a second notify does not wake a second one).
+// - A searcher that finds work and was the last searcher notifies, so
+//   wake-ups ripple one at a time while work keeps appearing.
+// - A worker parks by first registering in the idle list and `nparked`
+//   and leaving `searching` (seq_cst RMWs), then a seq_cst fence, then
+//   re-checking every deque and the injection queue. The producer's
+//   sequence is: publish work, fence, read the counters. In the single
+//   order of the seq_cst operations one of the two fences comes first: if
+//   the producer's, the parker's re-check sees the work; if the
+//   parker's, the producer sees it parked (or sees a searcher whose own
+//   later re-check sees the work). So work is never left with everyone
+//   asleep.
+// - The futex word is the worker's `park`: 1 parked, 0 or 2 woken. The
+//   waker changes it under idle_lock before futex_wake, and the sleeper
+//   waits only while it reads 1, so a wake between its check and its
+//   sleep makes the futex call return at once.
+// Tested by: tests/runtime/test_park.c, test_sched.c (suites *_stress).
+#include "runtime/sched.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "runtime/actor.h"
+#include "runtime/park.h"
+#include "runtime/system.h"
+
+#define FAIRNESS_TICKS 61  // rounds between injection-first checks
+#define LIFO_MAX       64  // LIFO runs in a row while others wait
+#define SEARCH_ROUNDS  32  // steal sweeps before parking
+#define SPINS_PER_ROUND 16
+
+_Thread_local cst_worker *cst_tls_worker;
+
+static void
+inject_push(cst_sched *s, casty_cell *cell)
+{
+	cell->next_ready = NULL;
+	pthread_mutex_lock(&s->inject_lock);
+	if (s->inject_tail != NULL) {
+		s->inject_tail->next_ready = cell;
+	} else {
+		s->inject_head = cell;
+	}
+	s->inject_tail = cell;
+	// seq_cst: read without the lock by parking workers (see above).
+	atomic_fetch_add_explicit(&s->inject_len, 1, memory_order_seq_cst);
+	pthread_mutex_unlock(&s->inject_lock);
+}
+
+static casty_cell *
+inject_pop(cst_sched *s)
+{
+	// Relaxed: a hint; a stale zero only delays the pop to a later round
+	// (parking re-checks with seq_cst).
+	if (atomic_load_explicit(&s->inject_len, memory_order_relaxed) == 0) {
+		return NULL;
+	}
+	pthread_mutex_lock(&s->inject_lock);
+	casty_cell *cell = s->inject_head;
+	if (cell != NULL) {
+		s->inject_head = cell->next_ready;
+		if (s->inject_head == NULL) {
+			s->inject_tail = NULL;
+		}
+		atomic_fetch_sub_explicit(
+			&s->inject_len, 1, memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&s->inject_lock);
+	return cell;
+}
+
+static void
+notify(cst_sched *s)
+{
+	// seq_cst: orders the publication of work before the loads of the
+	// counters, against the parker's fence (see the top of this file).
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&s->searching, memory_order_seq_cst) != 0 ||
+	    atomic_load_explicit(&s->nparked, memory_order_seq_cst) == 0) {
+		return;
+	}
+	pthread_mutex_lock(&s->idle_lock);
+	if (s->nidle == 0 ||
+	    atomic_load_explicit(&s->searching, memory_order_relaxed) != 0) {
+		pthread_mutex_unlock(&s->idle_lock);
+		return;
+	}
+	cst_worker *w = &s->workers[s->idle[--s->nidle]];
+	atomic_fetch_sub_explicit(&s->nparked, 1, memory_order_seq_cst);
+	atomic_fetch_add_explicit(&s->searching, 1, memory_order_seq_cst);
+	// Release: the woken worker's acquire load of park sees the counts.
+	atomic_store_explicit(&w->park, 2, memory_order_release);
+	pthread_mutex_unlock(&s->idle_lock);
+	cst_futex_wake(&w->park, 1);
+}
+
+void
+cst_schedule(casty_cell *cell)
+{
+	cst_worker *w = cst_tls_worker;
+	cst_sched  *s = &cell->sys->sched;
+
+	if (w != NULL && w->sched == s) {
+		casty_cell *prev = w->lifo;
+		w->lifo = cell;
+		if (prev == NULL) {
+			return; // we will run it next: nobody to wake
+		}
+		cst_deque_push(&w->deque, prev);
+	} else {
+		inject_push(s, cell);
+	}
+	notify(s);
+}
+
+static bool
+work_visible(cst_sched *s)
+{
+	if (atomic_load_explicit(&s->inject_len, memory_order_seq_cst) != 0) {
+		return true;
+	}
+	for (unsigned i = 0; i < s->nworkers; i++) {
+		if (!cst_deque_looks_empty(&s->workers[i].deque)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool
+local_has_work(cst_worker *w)
+{
+	return w->lifo != NULL || !cst_deque_looks_empty(&w->deque) ||
+	       atomic_load_explicit(&w->sched->inject_len,
+		       memory_order_relaxed) != 0;
+}
+
+static casty_cell *
+local_next(cst_worker *w)
+{
+	cst_sched  *s = w->sched;
+	casty_cell *cell;
+
+	if (++w->tick % FAIRNESS_TICKS == 0 && (cell = inject_pop(s))) {
+		return cell;
+	}
+	if (w->lifo != NULL) {
+		cell = w->lifo;
+		w->lifo = NULL;
+		if (++w->lifo_runs <= LIFO_MAX || !local_has_work(w)) {
+			return cell;
+		}
+		// A message ping-pong has held this worker while others
+		// wait: send the LIFO actor to the back of the line.
+		w->lifo_runs = 0;
+		inject_push(s, cell);
+		notify(s);
+	}
+	w->lifo_runs = 0;
+	if ((cell = cst_deque_take(&w->deque)) != NULL) {
+		return cell;
+	}
+	return inject_pop(s);
+}
+
+static void
+stop_searching(cst_worker *w)
+{
+	if (!w->searching) {
+		return;
+	}
+	w->searching = false;
+	// seq_cst: part of the parking protocol (see the top of this file).
+	if (atomic_fetch_sub_explicit(&w->sched->searching, 1,
+		    memory_order_seq_cst) == 1) {
+		notify(w->sched); // we were the last searcher: pass it on
+	}
+}
+
+static casty_cell *
+steal_from(cst_worker *w, cst_worker *victim)
+{
+	for (int tries = 0; tries < 4; tries++) {
+		void *x = cst_deque_steal(&victim->deque);
+		if (x != CST_DEQUE_ABORT) {
+			return x;
+		}
+	}
+	(void)w;
+	return NULL;
+}
+
+static uint64_t
+next_random(cst_worker *w)
+{
+	// xorshift64: cheap and good enough to spread victims.
+	uint64_t x = w->rng;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return w->rng = x;
+}
+
+static casty_cell *
+search(cst_worker *w)
+{
+	cst_sched *s = w->sched;
+	unsigned   n = s->nworkers;
+
+	if (!w->searching) {
+		uint32_t now = atomic_load_explicit(
+			&s->searching, memory_order_relaxed);
+		if (2 * now >= n && n > 1) {
+			return NULL; // enough searchers already
+		}
+		atomic_fetch_add_explicit(&s->searching, 1,
+			memory_order_seq_cst);
+		w->searching = true;
+	}
+	for (int round = 0; round < SEARCH_ROUNDS; round++) {
+		unsigned start = (unsigned)(next_random(w) % n);
+		for (unsigned i = 0; i < n; i++) {
+			cst_worker *v = &s->workers[(start + i) % n];
+			if (v == w) {
+				continue;
+			}
+			casty_cell *cell = steal_from(w, v);
+			if (cell != NULL) {
+				return cell;
+			}
+		}
+		casty_cell *cell = inject_pop(s);
+		if (cell != NULL) {
+			return cell;
+		}
+		if (atomic_load_explicit(&s->shutdown, memory_order_relaxed)) {
+			break;
+		}
+		for (int i = 0; i < SPINS_PER_ROUND; i++) {
+			cst_cpu_relax();
+		}
+	}
+	return NULL;
+}
+
+static bool
+unpark_self(cst_worker *w)
+{
+	cst_sched *s = w->sched;
+	bool       removed = false;
+
+	pthread_mutex_lock(&s->idle_lock);
+	for (unsigned i = 0; i < s->nidle; i++) {
+		if (s->idle[i] == w->index) {
+			s->idle[i] = s->idle[--s->nidle];
+			atomic_fetch_sub_explicit(
+				&s->nparked, 1, memory_order_seq_cst);
+			atomic_store_explicit(&w->park, 0, memory_order_relaxed);
+			removed = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->idle_lock);
+	return removed;
+}
+
+static void
+park(cst_worker *w)
+{
+	cst_sched *s = w->sched;
+
+	pthread_mutex_lock(&s->idle_lock);
+	atomic_store_explicit(&w->park, 1, memory_order_relaxed);
+	s->idle[s->nidle++] = w->index;
+	atomic_fetch_add_explicit(&s->nparked, 1, memory_order_seq_cst);
+	pthread_mutex_unlock(&s->idle_lock);
+
+	if (w->searching) {
+		w->searching = false;
+		atomic_fetch_sub_explicit(
+			&s->searching, 1, memory_order_seq_cst);
+	}
+	// seq_cst: the parker's half of the protocol at the top of the file.
+	atomic_thread_fence(memory_order_seq_cst);
+	if ((work_visible(s) ||
+		atomic_load_explicit(&s->shutdown, memory_order_seq_cst)) &&
+	    unpark_self(w)) {
+		return;
+	}
+	uint32_t v;
+	// Acquire: pairs with the waker's release store.
+	while ((v = atomic_load_explicit(&w->park, memory_order_acquire)) ==
+	       1) {
+		cst_futex_wait(&w->park, 1, -1);
+	}
+	if (v == 2) {
+		w->searching = true; // the waker counted us
+	}
+}
+
+static void *
+worker_main(void *arg)
+{
+	cst_worker *w = arg;
+	cst_sched  *s = w->sched;
+
+	cst_tls_worker = w;
+	for (;;) {
+		casty_cell *cell = local_next(w);
+		if (cell == NULL) {
+			cell = search(w);
+		}
+		if (cell == NULL) {
+			if (atomic_load_explicit(
+				    &s->shutdown, memory_order_acquire)) {
+				break;
+			}
+			park(w);
+			continue;
+		}
+		stop_searching(w);
+		if (cst_actor_run(w, cell)) {
+			// A full batch, or a push in flight: run it again, after
+			// whatever else is waiting.
+			if (local_has_work(w)) {
+				inject_push(s, cell);
+				notify(s);
+			} else {
+				w->lifo = cell;
+			}
+		}
+	}
+	stop_searching(w);
+	cst_tls_worker = NULL;
+	return NULL;
+}
+
+int
+cst_sched_start(cst_sched *s, casty_system *sys, unsigned nworkers,
+	unsigned throughput)
+{
+	s->sys = sys;
+	s->nworkers = nworkers;
+	s->throughput = throughput;
+	s->inject_head = s->inject_tail = NULL;
+	atomic_init(&s->inject_len, 0);
+	atomic_init(&s->searching, 0);
+	atomic_init(&s->nparked, 0);
+	atomic_init(&s->shutdown, false);
+	s->nidle = 0;
+	pthread_mutex_init(&s->inject_lock, NULL);
+	pthread_mutex_init(&s->idle_lock, NULL);
+	s->workers = cst_alloc_aligned(sizeof(cst_worker) * nworkers, 64);
+	s->idle = cst_calloc(sizeof(unsigned) * nworkers);
+	if (s->workers == NULL || s->idle == NULL) {
+		cst_free_aligned(s->workers, sizeof(cst_worker) * nworkers, 64);
+		cst_free_sized(s->idle, sizeof(unsigned) * nworkers);
+		return ENOMEM;
+	}
+	for (unsigned i = 0; i < nworkers; i++) {
+		cst_worker *w = &s->workers[i];
+		*w = (cst_worker){.sched = s, .index = i};
+		w->rng = 0x9e3779b97f4a7c15ull * (i + 1);
+		w->next_uid = (uint64_t)(i + 1) << 48;
+		atomic_init(&w->park, 0);
+		if (cst_deque_init(&w->deque) != 0) {
+			for (unsigned j = 0; j < i; j++) {
+				cst_deque_fini(&s->workers[j].deque);
+			}
+			cst_free_aligned(
+				s->workers, sizeof(cst_worker) * nworkers, 64);
+			cst_free_sized(s->idle, sizeof(unsigned) * nworkers);
+			s->workers = NULL;
+			return ENOMEM;
+		}
+	}
+	for (unsigned i = 0; i < nworkers; i++) {
+		int rc = pthread_create(
+			&s->workers[i].thread, NULL, worker_main, &s->workers[i]);
+		if (rc != 0) {
+			s->nworkers = i; // join what started, then unwind
+			cst_sched_stop(s);
+			s->nworkers = nworkers;
+			cst_sched_fini(s);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+void
+cst_sched_stop(cst_sched *s)
+{
+	atomic_store_explicit(&s->shutdown, true, memory_order_seq_cst);
+	pthread_mutex_lock(&s->idle_lock);
+	for (unsigned i = 0; i < s->nidle; i++) {
+		cst_worker *w = &s->workers[s->idle[i]];
+		atomic_store_explicit(&w->park, 0, memory_order_release);
+		cst_futex_wake(&w->park, 1);
+	}
+	s->nidle = 0;
+	atomic_store_explicit(&s->nparked, 0, memory_order_relaxed);
+	pthread_mutex_unlock(&s->idle_lock);
+	for (unsigned i = 0; i < s->nworkers; i++) {
+		pthread_join(s->workers[i].thread, NULL);
+	}
+}
+
+void
+cst_sched_fini(cst_sched *s)
+{
+	if (s->workers == NULL) {
+		return;
+	}
+	for (unsigned i = 0; i < s->nworkers; i++) {
+		cst_pool_fini(&s->workers[i].pool);
+		cst_deque_fini(&s->workers[i].deque);
+	}
+	cst_free_aligned(s->workers, sizeof(cst_worker) * s->nworkers, 64);
+	cst_free_sized(s->idle, sizeof(unsigned) * s->nworkers);
+	s->workers = NULL;
+	s->idle = NULL;
+	pthread_mutex_destroy(&s->inject_lock);
+	pthread_mutex_destroy(&s->idle_lock);
+}

@@ -1,0 +1,91 @@
+// runtime/sched.h: the worker pool: per-worker Chase-Lev deques and LIFO
+// slots, an injection queue for other threads, stealing and parking.
+#ifndef CASTY_RUNTIME_SCHED_H
+#define CASTY_RUNTIME_SCHED_H
+
+#include <pthread.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "runtime/alloc.h"
+#include "runtime/cell.h"
+#include "runtime/deque.h"
+
+typedef struct cst_sched cst_sched;
+
+struct cst_worker {
+	// Owner only.
+	cst_sched  *sched;
+	unsigned    index;
+	bool        searching; // counted in sched->searching
+	uint32_t    tick;      // scheduling rounds, for fairness checks
+	uint32_t    lifo_runs; // consecutive runs from the LIFO slot
+	uint64_t    rng;       // victim selection
+	uint64_t    next_uid;  // uids of actors this worker spawns
+	casty_cell *lifo;      // the actor messaged last, run next
+	casty_cell *free_cells[2]; // cell cache, per kind
+	uint32_t    nfree_cells[2];
+	cst_pool    pool; // envelopes
+	pthread_t   thread;
+
+	// Owner pushes and takes; thieves steal (see deque.c).
+	cst_deque deque;
+
+	// 1 while parked, 0 when woken to look around, 2 when woken as a
+	// searcher (the waker counted it). Futex word; see sched.c.
+	alignas(64) _Atomic uint32_t park;
+};
+
+struct cst_sched {
+	casty_system *sys;
+	unsigned      nworkers;
+	unsigned      throughput;
+	cst_worker   *workers;
+
+	// The injection queue: runnable actors from threads that are not
+	// workers, and actors yielded after a full batch.
+	alignas(64) pthread_mutex_t inject_lock;
+	casty_cell      *inject_head, *inject_tail;
+	_Atomic uint32_t inject_len; // hint, read without the lock
+
+	// Idle bookkeeping (see sched.c for the protocol).
+	alignas(64) _Atomic uint32_t searching; // workers looking for work
+	_Atomic uint32_t nparked;
+	pthread_mutex_t  idle_lock;
+	unsigned        *idle; // stack of parked worker indices
+	unsigned         nidle;
+	_Atomic bool     shutdown;
+};
+
+/** cst_tls_worker is the worker the current thread is, or NULL. */
+extern _Thread_local cst_worker *cst_tls_worker;
+
+/** cst_sched_start starts nworkers threads. Returns 0 or an errno. */
+int cst_sched_start(cst_sched *s, casty_system *sys, unsigned nworkers,
+	unsigned throughput);
+
+/** cst_sched_stop wakes and joins every worker. Thread: not a worker. */
+void cst_sched_stop(cst_sched *s);
+
+/** cst_sched_fini frees what the workers held. After cst_sched_stop. */
+void cst_sched_fini(cst_sched *s);
+
+/**
+ * cst_schedule makes cell runnable: into the current worker's LIFO slot
+ * (displacing the previous one to its deque), or the injection queue from
+ * other threads; then wakes a parked worker if nobody is searching.
+ * The caller must own the cell's schedule (cst_mbox_push returned true).
+ * Thread: any.
+ */
+void cst_schedule(casty_cell *cell);
+
+/** cst_worker_pool returns the calling worker's pool, or NULL. */
+static inline cst_pool *
+cst_worker_pool(void)
+{
+	cst_worker *w = cst_tls_worker;
+	return w != NULL ? &w->pool : NULL;
+}
+
+#endif // CASTY_RUNTIME_SCHED_H
