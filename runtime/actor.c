@@ -158,9 +158,11 @@ finish_stop(casty_cell *cell)
 
 	cst_behavior_free(&cell->behavior);
 	if (cell->cold != NULL) {
-		cst_cell_cold *c = cell->cold;
+		cst_cell_cold   *c = cell->cold;
+		casty_terminated t = {.ref = me};
+		casty_ctx_path(cell, t.path, sizeof t.path);
 		for (uint32_t i = 0; i < c->nwatchers; i++) {
-			casty_send(c->watchers[i], casty_terminated, me);
+			casty_send_copy(c->watchers[i], casty_terminated, &t);
 		}
 		cold_free(cell);
 	}
@@ -562,6 +564,22 @@ casty_ctx_path(casty_ctx *ctx, char *buf, size_t size)
 		len += n + 1;
 	}
 	return copy_out(buf, size, path, len);
+}
+
+int
+casty_ctx_child(casty_ctx *ctx, const char *name, casty_ref *out)
+{
+	if (name == NULL || out == NULL) {
+		return -EINVAL;
+	}
+	// A child that is stopping is still found (like Akka's child(name));
+	// what is sent to it then becomes a dead letter.
+	casty_cell *c = find_child(ctx, name);
+	if (c == NULL) {
+		return -ENOENT;
+	}
+	*out = cst_cell_ref(c);
+	return CASTY_OK;
 }
 
 int

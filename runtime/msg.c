@@ -2,6 +2,8 @@
 #include "runtime/msg.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "runtime/alloc.h"
@@ -11,7 +13,7 @@
 
 CASTY_MESSAGE(casty_int, value);
 CASTY_MESSAGE(casty_text, value);
-CASTY_MESSAGE(casty_terminated, ref);
+CASTY_MESSAGE(casty_terminated, ref, path);
 
 #define SYSTEM_TYPE(T)                                                        \
 	const casty_msg_type T##__type = {                                    \
@@ -81,8 +83,8 @@ cst_dead_letter(casty_cell *cell, casty_msg *msg)
 	if (msg->type == &cst_sys_watch__type) {
 		// Watching an actor that is gone: it is terminated already.
 		const cst_sys_watch *w = (const void *)msg->payload;
-		casty_ref            gone = {cell, msg->target_gen, 0};
-		casty_send(w->watcher, casty_terminated, gone);
+		casty_terminated     t = {.ref = {cell, msg->target_gen, 0}};
+		casty_send_copy(w->watcher, casty_terminated, &t);
 		return;
 	}
 	if (msg->type->flags & CASTY_MSG_SYSTEM) {
@@ -138,4 +140,19 @@ casty_tell_msg(casty_ref to, const casty_msg_type *type, unsigned tag,
 	}
 	cst_deliver(to.cell, cst_msg_new(type, tag, payload, to.gen));
 	return CASTY_OK;
+}
+
+int
+casty_send_textf(casty_ref ref, const char *fmt, ...)
+{
+	casty_text t;
+	va_list    ap;
+
+	if (fmt == NULL) {
+		return -EINVAL;
+	}
+	va_start(ap, fmt);
+	vsnprintf(t.value, sizeof t.value, fmt, ap);
+	va_end(ap);
+	return casty_send_copy(ref, casty_text, &t);
 }

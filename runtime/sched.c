@@ -33,6 +33,7 @@
 #include "runtime/sched.h"
 
 #include <errno.h>
+#include <time.h>
 #include <stdlib.h>
 
 #include "runtime/actor.h"
@@ -287,8 +288,16 @@ park(cst_worker *w)
 	pthread_mutex_lock(&s->idle_lock);
 	atomic_store_explicit(&w->park, 1, memory_order_relaxed);
 	s->idle[s->nidle++] = w->index;
-	atomic_fetch_add_explicit(&s->nparked, 1, memory_order_seq_cst);
+	uint32_t parked = 1 + atomic_fetch_add_explicit(
+		&s->nparked, 1, memory_order_seq_cst);
 	pthread_mutex_unlock(&s->idle_lock);
+	if (parked == s->nworkers) {
+		// Perhaps quiescent: let a draining destroy look (under the
+		// lock, so its check-then-wait cannot miss this).
+		pthread_mutex_lock(&s->drain_lock);
+		pthread_cond_broadcast(&s->drain_cond);
+		pthread_mutex_unlock(&s->drain_lock);
+	}
 
 	if (w->searching) {
 		w->searching = false;
@@ -350,6 +359,44 @@ worker_main(void *arg)
 	return NULL;
 }
 
+static bool
+quiescent(cst_sched *s)
+{
+	// seq_cst: ordered after our own last tell, and against parking.
+	return atomic_load_explicit(&s->nparked, memory_order_seq_cst) ==
+		       s->nworkers &&
+	       !work_visible(s);
+}
+
+bool
+cst_sched_wait_quiescent(cst_sched *s, int64_t timeout_ns)
+{
+	int64_t deadline = cst_now_ns() + timeout_ns;
+	bool    done;
+
+	pthread_mutex_lock(&s->drain_lock);
+	while (!(done = quiescent(s))) {
+		int64_t left = deadline - cst_now_ns();
+		if (left <= 0) {
+			break;
+		}
+		// Wake now and then anyway: a worker that parks as the last one
+		// broadcasts, but work can also vanish without a park (a
+		// running worker finishing its last actor parks right after).
+		if (left > 10000000) {
+			left = 10000000;
+		}
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += left;
+		ts.tv_sec += ts.tv_nsec / 1000000000;
+		ts.tv_nsec %= 1000000000;
+		pthread_cond_timedwait(&s->drain_cond, &s->drain_lock, &ts);
+	}
+	pthread_mutex_unlock(&s->drain_lock);
+	return done;
+}
+
 int
 cst_sched_start(cst_sched *s, casty_system *sys, unsigned nworkers,
 	unsigned throughput)
@@ -365,6 +412,8 @@ cst_sched_start(cst_sched *s, casty_system *sys, unsigned nworkers,
 	s->nidle = 0;
 	pthread_mutex_init(&s->inject_lock, NULL);
 	pthread_mutex_init(&s->idle_lock, NULL);
+	pthread_mutex_init(&s->drain_lock, NULL);
+	pthread_cond_init(&s->drain_cond, NULL);
 	s->workers = cst_alloc_aligned(sizeof(cst_worker) * nworkers, 64);
 	s->idle = cst_calloc(sizeof(unsigned) * nworkers);
 	if (s->workers == NULL || s->idle == NULL) {
@@ -437,4 +486,6 @@ cst_sched_fini(cst_sched *s)
 	s->idle = NULL;
 	pthread_mutex_destroy(&s->inject_lock);
 	pthread_mutex_destroy(&s->idle_lock);
+	pthread_mutex_destroy(&s->drain_lock);
+	pthread_cond_destroy(&s->drain_cond);
 }

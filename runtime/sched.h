@@ -56,6 +56,10 @@ struct cst_sched {
 	unsigned        *idle; // stack of parked worker indices
 	unsigned         nidle;
 	_Atomic bool     shutdown;
+
+	// Quiescence: broadcast when the last worker parks (see sched.c).
+	pthread_mutex_t drain_lock;
+	pthread_cond_t  drain_cond;
 };
 
 /** cst_tls_worker is the worker the current thread is, or NULL. */
@@ -79,6 +83,13 @@ void cst_sched_fini(cst_sched *s);
  * Thread: any.
  */
 void cst_schedule(casty_cell *cell);
+
+/**
+ * cst_sched_wait_quiescent waits until every worker is parked with no
+ * runnable actor anywhere (so every mailbox is empty), or timeout_ns has
+ * passed. Returns true when quiescent. Thread: not a worker.
+ */
+bool cst_sched_wait_quiescent(cst_sched *s, int64_t timeout_ns);
 
 /** cst_worker_pool returns the calling worker's pool, or NULL. */
 static inline cst_pool *

@@ -18,6 +18,7 @@ casty_system_config_init(casty_system_config *cfg)
 	cfg->name = "casty-system";
 	cfg->workers = 0;
 	cfg->throughput = 64;
+	cfg->drain_timeout_ms = 5000;
 }
 
 static unsigned
@@ -58,6 +59,7 @@ casty_system_create(const casty_system_config *cfg, casty_system **out)
 		cst_free_sized(sys, sizeof(*sys));
 		return -ENOMEM;
 	}
+	sys->drain_timeout_ms = c.drain_timeout_ms;
 	pthread_mutex_init(&sys->lock, NULL);
 	pthread_cond_init(&sys->cond, NULL);
 	atomic_init(&sys->state, CST_SYS_RUNNING);
@@ -187,6 +189,10 @@ casty_system_destroy(casty_system *sys)
 {
 	if (sys == NULL) {
 		return;
+	}
+	if (sys->drain_timeout_ms > 0) {
+		cst_sched_wait_quiescent(
+			&sys->sched, (int64_t)sys->drain_timeout_ms * 1000000);
 	}
 	casty_system_stop(sys);
 	casty_system_wait(sys);

@@ -18,6 +18,7 @@ enum cst_system_state {
 
 struct casty_system {
 	char         *name;
+	unsigned      drain_timeout_ms;
 	cst_sched     sched;
 	cst_cell_slab slab;
 

@@ -40,6 +40,13 @@ CASTY_API size_t casty_ctx_path(casty_ctx *ctx, char *buf, size_t size);
 	    (behavior), (name), _Generic((out), P##_ref *: &(out)->ref))
 
 /**
+ * casty_ctx_child finds the running child called name and writes its ref
+ * to *out. Returns CASTY_OK, -ENOENT or -EINVAL.
+ */
+CASTY_API int casty_ctx_child(casty_ctx *ctx, const char *name,
+	casty_ref *out);
+
+/**
  * casty_ctx_stop stops a direct child, or the actor itself, after the
  * messages already queued for it. Returns CASTY_OK, or -EINVAL when ref
  * is neither (use the child's own protocol to stop it otherwise).

@@ -242,6 +242,18 @@ CASTY_API void casty_msg_free(casty_msg *msg);
 	casty_tell_msg((ref), &T##__type, CASTY_TAG_UNKNOWN, &(T){__VA_ARGS__})
 
 /**
+ * casty_tell_copy(to, Type, ptr) sends a copy of the Type that ptr points
+ * to (a message built field by field); casty_send_copy is its untyped
+ * twin. Return as casty_tell. Thread: any.
+ */
+#define casty_tell_copy(to, T, ptr)                                           \
+	casty_tell_msg((to).ref, &T##__type, CASTY__TAG(to, T),               \
+	    _Generic((ptr), T *: (ptr), const T *: (ptr)))
+#define casty_send_copy(ref, T, ptr)                                          \
+	casty_tell_msg((ref), &T##__type, CASTY_TAG_UNKNOWN,                  \
+	    _Generic((ptr), T *: (ptr), const T *: (ptr)))
+
+/**
  * casty_tell_msg copies type->size bytes from payload into a new envelope
  * and delivers it to `to`. tag is the type's tag in the target's protocol
  * or CASTY_TAG_UNKNOWN. Returns as casty_tell. Thread: any.
@@ -264,11 +276,21 @@ typedef struct casty_text {
 CASTY_API extern const casty_msg_type casty_text__type;
 
 /**
+ * casty_send_textf sends a casty_text formatted as printf does
+ * (truncated to its capacity) to ref. Returns as casty_tell. Thread: any.
+ */
+CASTY_API int casty_send_textf(casty_ref ref, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/**
  * casty_terminated is delivered to a watcher when the actor it watches
- * has stopped. Add it to the watcher's protocol.
+ * has stopped. Add it to the watcher's protocol. path is the stopped
+ * actor's path (truncated to its capacity; empty when the actor was gone
+ * before the watch began).
  */
 typedef struct casty_terminated {
 	casty_ref ref;
+	char      path[112];
 } casty_terminated;
 CASTY_API extern const casty_msg_type casty_terminated__type;
 

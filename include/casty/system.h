@@ -14,6 +14,9 @@ typedef struct casty_system_config {
 	const char *name;       // system name in paths; default "casty-system"
 	unsigned    workers;    // worker threads; 0: one per online CPU
 	unsigned    throughput; // messages per actor run; 0: 64
+	// How long casty_system_destroy waits for the actors to go idle
+	// before it stops them; default 5000 ms, 0: stop at once.
+	unsigned drain_timeout_ms;
 } casty_system_config;
 
 /** casty_system_config_init fills cfg with the defaults. Thread: any. */
@@ -46,9 +49,12 @@ CASTY_API void casty_system_stop(casty_system *sys);
 CASTY_API void casty_system_wait(casty_system *sys);
 
 /**
- * casty_system_destroy stops the system (as casty_system_stop), waits for
- * every actor to stop, joins every thread and frees everything. Refs into
- * the system must not be used afterwards.
+ * casty_system_destroy shuts the system down gracefully: it first waits
+ * (up to drain_timeout_ms) until no actor has work left, so messages sent
+ * before and the ones they cause are handled; then it stops the system
+ * as casty_system_stop does, waits for every actor to stop, joins every
+ * thread and frees everything. Refs into the system must not be used
+ * afterwards.
  * Thread: any but a worker. Blocks: yes.
  */
 CASTY_API void casty_system_destroy(casty_system *sys);
