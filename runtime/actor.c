@@ -157,6 +157,14 @@ finish_stop(casty_cell *cell)
 	casty_ref     me = cst_cell_ref(cell);
 
 	cst_behavior_free(&cell->behavior);
+	cell->status = CST_DEAD;
+	// Relaxed: a statistic.
+	atomic_fetch_sub_explicit(&sys->live, 1, memory_order_relaxed);
+	// Release: pairs with the acquire load in cst_deliver; a producer
+	// that sees the new generation dead-letters instead of pushing. It
+	// grows before anyone hears of the stop, so whoever got
+	// casty_terminated finds every later tell a dead letter at once.
+	atomic_fetch_add_explicit(&cell->gen, 1, memory_order_release);
 	if (cell->cold != NULL) {
 		cst_cell_cold   *c = cell->cold;
 		casty_terminated t = {.ref = me};
@@ -166,12 +174,6 @@ finish_stop(casty_cell *cell)
 		}
 		cold_free(cell);
 	}
-	cell->status = CST_DEAD;
-	// Relaxed: a statistic.
-	atomic_fetch_sub_explicit(&sys->live, 1, memory_order_relaxed);
-	// Release: pairs with the acquire load in cst_deliver; a producer
-	// that sees the new generation dead-letters instead of pushing.
-	atomic_fetch_add_explicit(&cell->gen, 1, memory_order_release);
 	if (cell->parent != NULL) {
 		cst_sys_child_stopped m = {cell};
 		cst_send_sys(cst_cell_ref(cell->parent),

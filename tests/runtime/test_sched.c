@@ -1,0 +1,137 @@
+// tests/runtime/test_sched.c: the scheduler end to end: 10,000 actors x
+// 100 messages each, from outside threads (injection queue) and from
+// actors (LIFO slot, deques, stealing), each delivered exactly once with
+// per-sender order kept.
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include <casty/casty.h>
+
+#define RECEIVERS 10000
+#define SENDERS   4
+#define PER_PAIR  25 // messages per (sender, receiver): 4 x 25 = 100
+
+TestSuite(sched_stress, .timeout = 240);
+
+typedef struct {
+	int32_t sender;
+	int32_t seq;
+} Seq;
+typedef struct {
+	int32_t sender;
+} Go;
+CASTY_MESSAGE(Seq, sender, seq);
+CASTY_MESSAGE(Go, sender);
+CASTY_PROTOCOL(ReceiverMsg, Seq);
+CASTY_PROTOCOL(SenderMsg, Go);
+
+static _Atomic int64_t delivered, out_of_order, complete;
+static ReceiverMsg_ref receivers[RECEIVERS];
+
+typedef struct {
+	int32_t last[SENDERS];
+	int32_t count;
+} receiver_state;
+
+static casty_behavior receiver(receiver_state s);
+
+CASTY_HANDLER(receiver_receive, receiver_state)
+{
+	receiver_state s = *state;
+	const Seq     *m = CASTY_AS(Seq, msg);
+	if (m->sender < 0 || m->sender >= SENDERS ||
+	    m->seq != s.last[m->sender] + 1) {
+		atomic_fetch_add_explicit(&out_of_order, 1, memory_order_relaxed);
+	} else {
+		s.last[m->sender] = m->seq;
+	}
+	atomic_fetch_add_explicit(&delivered, 1, memory_order_relaxed);
+	if (++s.count == SENDERS * PER_PAIR) {
+		atomic_fetch_add_explicit(&complete, 1, memory_order_relaxed);
+	}
+	return receiver(s);
+}
+
+static casty_behavior
+receiver(receiver_state s)
+{
+	return casty_receive(receiver_receive, &s, sizeof s);
+}
+
+static void
+send_all(int32_t sender)
+{
+	for (int32_t seq = 1; seq <= PER_PAIR; seq++) {
+		for (int r = 0; r < RECEIVERS; r++) {
+			casty_tell(receivers[r], Seq, sender, seq);
+		}
+	}
+}
+
+CASTY_HANDLER(sender_receive, void)
+{
+	send_all(CASTY_AS(Go, msg)->sender);
+	return casty_same();
+}
+
+static void *
+sender_thread(void *arg)
+{
+	send_all((int32_t)(intptr_t)arg);
+	return NULL;
+}
+
+static casty_system *
+start(void)
+{
+	casty_system  *sys;
+	receiver_state zero = {{0}, 0};
+	atomic_store(&delivered, 0);
+	atomic_store(&out_of_order, 0);
+	atomic_store(&complete, 0);
+	cr_assert(eq(int, casty_system_create(NULL, &sys), CASTY_OK));
+	for (int r = 0; r < RECEIVERS; r++) {
+		cr_assert(eq(int, casty_spawn(sys, ReceiverMsg, receiver(zero),
+					  NULL, &receivers[r]),
+			CASTY_OK));
+	}
+	return sys;
+}
+
+static void
+check(void)
+{
+	cr_assert(eq(i64, atomic_load(&delivered),
+		(int64_t)RECEIVERS * SENDERS * PER_PAIR));
+	cr_assert(eq(i64, atomic_load(&out_of_order), 0));
+	cr_assert(eq(i64, atomic_load(&complete), RECEIVERS));
+}
+
+Test(sched_stress, messages_from_outside_threads_arrive_once_in_order)
+{
+	casty_system *sys = start();
+	pthread_t     t[SENDERS];
+	for (intptr_t i = 0; i < SENDERS; i++) {
+		pthread_create(&t[i], NULL, sender_thread, (void *)i);
+	}
+	for (int i = 0; i < SENDERS; i++) {
+		pthread_join(t[i], NULL);
+	}
+	casty_system_destroy(sys); // drains first
+	check();
+}
+
+Test(sched_stress, messages_from_actors_arrive_once_in_order)
+{
+	casty_system *sys = start();
+	for (int32_t i = 0; i < SENDERS; i++) {
+		SenderMsg_ref s;
+		casty_spawn(sys, SenderMsg, casty_receive(sender_receive, NULL, 0),
+			NULL, &s);
+		casty_tell(s, Go, i);
+	}
+	casty_system_destroy(sys);
+	check();
+}
