@@ -320,12 +320,13 @@ handle_system(casty_cell *cell, casty_msg *msg)
 		return;
 	}
 	if (t == &cst_sys_start__type) {
-		const cst_sys_start *m = (const void *)msg->payload;
+		casty_behavior initial = cell->behavior;
+		cell->behavior = (casty_behavior){.kind = CST_BEH_NONE};
 		cell->status = CST_ALIVE;
 		// Relaxed: a statistic.
 		atomic_fetch_add_explicit(
 			&cell->sys->live, 1, memory_order_relaxed);
-		become(cell, m->behavior, "from setup");
+		become(cell, initial, "from setup");
 	} else if (t == &cst_sys_stop__type) {
 		if (cell->status == CST_ALIVE) {
 			begin_stop(cell);
@@ -341,7 +342,8 @@ handle_system(casty_cell *cell, casty_msg *msg)
 		}
 	} else if (t == &cst_sys_unwatch__type) {
 		const cst_sys_watch *m = (const void *)msg->payload;
-		if (cell->cold != NULL) {
+		// A dead cell's cold part may be the next spawner's to write.
+		if (cell->status != CST_DEAD && cell->cold != NULL) {
 			refs_remove(cell->cold->watchers, &cell->cold->nwatchers,
 				m->watcher);
 		}
@@ -422,11 +424,17 @@ next_uid(casty_system *sys)
 		memory_order_relaxed);
 }
 
+// Fills the fields a new incarnation starts with. A run of the same cell
+// may still be draining stale messages on another worker; such a run
+// reads none of these fields (it looks only at status and gen, and at the
+// payloads of the messages), and the start message that follows
+// publishes them to the run that handles it.
 static casty_cell *
 new_cell(casty_system *sys, casty_cell *parent, const casty_protocol *proto,
-	char *name)
+	char *name, casty_behavior behavior)
 {
 	casty_cell *cell = cst_cell_alloc(sys, CST_CELL_ACTOR);
+	cell->behavior = behavior;
 	cell->parent = parent;
 	cell->first_child = NULL;
 	cell->next_sibling = cell->prev_sibling = NULL;
@@ -461,7 +469,7 @@ casty_spawn_untyped(casty_system *sys, casty_ctx *parent,
 		} else if (name != NULL && find_child(parent, name) != NULL) {
 			rc = -EEXIST;
 		} else {
-			cell = new_cell(sys, parent, proto, copy);
+			cell = new_cell(sys, parent, proto, copy, behavior);
 			link_child(parent, cell);
 		}
 	} else {
@@ -472,7 +480,7 @@ casty_spawn_untyped(casty_system *sys, casty_ctx *parent,
 		} else if (name != NULL && cst_system_find_root(sys, name)) {
 			rc = -EEXIST;
 		} else {
-			cell = new_cell(sys, NULL, proto, copy);
+			cell = new_cell(sys, NULL, proto, copy, behavior);
 			cst_system_link_root(sys, cell);
 		}
 		pthread_mutex_unlock(&sys->lock);
@@ -484,11 +492,10 @@ casty_spawn_untyped(casty_system *sys, casty_ctx *parent,
 		cst_behavior_free(&behavior);
 		return rc;
 	}
-	casty_ref     ref = cst_cell_ref(cell);
-	cst_sys_start start = {behavior};
+	casty_ref ref = cst_cell_ref(cell);
 	// The start message goes first into the mailbox, before the ref
 	// escapes, so it precedes every message sent to the new actor.
-	cst_send_sys(ref, &cst_sys_start__type, &start);
+	cst_send_sys(ref, &cst_sys_start__type, NULL);
 	*out = ref;
 	return CASTY_OK;
 }

@@ -24,7 +24,7 @@ struct cst_pool_block {
 	cst_pool_block *next_batch; // in the depot: the next batch
 };
 
-static const size_t class_size[CST_POOL_CLASSES] = {64, 128, 256, 512};
+static const size_t class_size[CST_POOL_CLASSES] = {32, 64, 128, 256, 512};
 
 // The depot: one stack of batches per class, shared by all pools.
 static struct {

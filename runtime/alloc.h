@@ -28,9 +28,10 @@ char *cst_strdup(const char *s);
 /** cst_oom reports out-of-memory where nobody can act on it and aborts. */
 _Noreturn void cst_oom(const char *what);
 
-// Envelope size classes: 64, 128, 256 and 512 bytes; larger envelopes
-// come from jemalloc directly (class CST_POOL_CLASSES).
-#define CST_POOL_CLASSES 4
+// Envelope size classes: 32, 64, 128, 256 and 512 bytes (jemalloc's own
+// small classes, so no block wastes a tail); larger envelopes come from
+// jemalloc directly (class CST_POOL_CLASSES).
+#define CST_POOL_CLASSES 5
 
 typedef struct cst_pool_block cst_pool_block;
 

@@ -107,6 +107,13 @@ cst_deliver(casty_cell *cell, casty_msg *msg)
 		return;
 	}
 	if (cell->kind == CST_CELL_PROMISE) {
+		if (msg->type->flags & CASTY_MSG_SYSTEM) {
+			// A promise is no actor: a watch of it is answered as for
+			// a stopped one, anything else is dropped.
+			cst_dead_letter(cell, msg);
+			cst_msg_free(msg);
+			return;
+		}
 		cst_promise_complete(cell, msg);
 		return;
 	}

@@ -34,7 +34,7 @@ void cst_dead_letter(casty_cell *cell, casty_msg *msg);
 
 // The runtime's own messages; they never reach a handler.
 typedef struct cst_sys_start {
-	casty_behavior behavior;
+	char unused; // the behavior is in the cell already (see actor.c)
 } cst_sys_start;
 typedef struct cst_sys_stop {
 	int unused;

@@ -75,8 +75,10 @@ typedef struct casty_msg {
 	uint16_t              tag;
 	uint8_t               size_class;
 	uint8_t               flags;
-	uint64_t              reserved;
-	alignas(16) unsigned char payload[];
+	// 8 is enough: message fields are at most 8-byte scalars (see
+	// CASTY__FIELD_KIND), and a 24-byte header lets an 8-byte payload
+	// fit the 32-byte envelope class.
+	alignas(8) unsigned char payload[];
 } casty_msg;
 
 /** CASTY_TAG_UNKNOWN: the sender did not know the tag (untyped send). */

@@ -185,9 +185,7 @@ Test(actor, telling_a_stopped_actor_is_a_counted_dead_letter)
 	CounterMsg_ref c;
 	casty_msg     *reply;
 	casty_spawn(sys, CounterMsg, counter(3), "victim", &c);
-	casty_tell(probe, ProbeWatch, c.ref);
-	// The probe watches before the stop: both go through its mailbox
-	// and the victim's, and the watch was sent first.
+	cr_assert(eq(int, probe_watch(sys, probe, c.ref), CASTY_OK));
 	cr_assert(eq(int, casty_ask(sys, c, StopMe, reply_to, 60000, &reply),
 		CASTY_OK));
 	casty_msg_free(reply);
@@ -206,7 +204,7 @@ Test(actor, ask_to_a_stopped_actor_times_out)
 	CounterMsg_ref c;
 	casty_msg     *reply = NULL;
 	casty_spawn(sys, CounterMsg, counter(0), "gone", &c);
-	casty_tell(probe, ProbeWatch, c.ref);
+	cr_assert(eq(int, probe_watch(sys, probe, c.ref), CASTY_OK));
 	casty_tell(c, StopMe, CASTY_REF_NONE);
 	probe_await(sys, probe, c.ref);
 	cr_assert(eq(int, casty_ask(sys, c, Get, reply_to, 20, &reply),
@@ -232,7 +230,7 @@ Test(actor, a_watcher_gets_terminated_with_ref_and_path)
 	ProbeMsg_ref   probe = probe_spawn(sys, "probe");
 	CounterMsg_ref c;
 	casty_spawn(sys, CounterMsg, counter(0), "watched", &c);
-	casty_tell(probe, ProbeWatch, c.ref);
+	cr_assert(eq(int, probe_watch(sys, probe, c.ref), CASTY_OK));
 	casty_tell(c, StopMe, CASTY_REF_NONE);
 	int i = probe_await(sys, probe, c.ref);
 	cr_assert(ge(int, i, 0));
@@ -245,10 +243,10 @@ Test(actor, watching_a_stopped_actor_gives_terminated_at_once)
 	ProbeMsg_ref   probe2 = probe_spawn(sys, "probe2");
 	CounterMsg_ref c;
 	casty_spawn(sys, CounterMsg, counter(0), "short", &c);
-	casty_tell(probe, ProbeWatch, c.ref);
+	cr_assert(eq(int, probe_watch(sys, probe, c.ref), CASTY_OK));
 	casty_tell(c, StopMe, CASTY_REF_NONE);
 	probe_await(sys, probe, c.ref);
 	// c is gone; a new watcher still hears of it.
-	casty_tell(probe2, ProbeWatch, c.ref);
+	cr_assert(eq(int, probe_watch(sys, probe2, c.ref), CASTY_OK));
 	cr_assert(ge(int, probe_await(sys, probe2, c.ref), 0));
 }

@@ -165,7 +165,7 @@ Test(actor_tree, a_stopped_child_frees_its_name_once_the_parent_knows)
 	ParentMsg_ref p;
 	casty_spawn(sys, ParentMsg, parent(0), "p", &p);
 	RefReply kid = op(p, OP_SPAWN, "kid");
-	casty_tell(probe, ProbeWatch, kid.ref);
+	cr_assert(eq(int, probe_watch(sys, probe, kid.ref), CASTY_OK));
 	cr_assert(eq(i64, op(p, OP_STOP, "kid").rc, CASTY_OK));
 	probe_await(sys, probe, kid.ref);
 	// The parent has handled the child's stop report before our next
@@ -183,9 +183,9 @@ Test(actor_tree, stopping_a_parent_stops_its_children_first)
 	casty_spawn(sys, ParentMsg, parent(0), "p", &p);
 	RefReply a = op(p, OP_SPAWN, "a");
 	RefReply b = op(p, OP_SPAWN, "b");
-	casty_tell(probe, ProbeWatch, a.ref);
-	casty_tell(probe, ProbeWatch, b.ref);
-	casty_tell(probe, ProbeWatch, p.ref);
+	cr_assert(eq(int, probe_watch(sys, probe, a.ref), CASTY_OK));
+	cr_assert(eq(int, probe_watch(sys, probe, b.ref), CASTY_OK));
+	cr_assert(eq(int, probe_watch(sys, probe, p.ref), CASTY_OK));
 	cr_assert(eq(i64, op(p, OP_STOP_SELF, "a").rc, CASTY_OK));
 	int ip = probe_await(sys, probe, p.ref);
 	int ia = probe_await(sys, probe, a.ref);
@@ -202,7 +202,8 @@ Test(actor_tree, a_parent_watching_its_child_gets_terminated)
 	casty_spawn(sys, ParentMsg, parent(0), "p", &p);
 	RefReply kid = op(p, OP_SPAWN, "kid");
 	cr_assert(eq(i64, op(p, OP_WATCH, "kid").rc, CASTY_OK));
-	casty_tell(probe, ProbeWatch, kid.ref); // registered after the parent
+	// registered after the parent's watch
+	cr_assert(eq(int, probe_watch(sys, probe, kid.ref), CASTY_OK));
 	op(p, OP_STOP, "kid");
 	probe_await(sys, probe, kid.ref);
 	// The parent's casty_terminated was sent before the probe's.
@@ -218,7 +219,7 @@ Test(actor_tree, after_unwatch_no_terminated_arrives)
 	op(p, OP_WATCH, "kid");
 	op(p, OP_WATCH, "kid"); // twice is once
 	cr_assert(eq(i64, op(p, OP_UNWATCH, "kid").rc, CASTY_OK));
-	casty_tell(probe, ProbeWatch, kid.ref);
+	cr_assert(eq(int, probe_watch(sys, probe, kid.ref), CASTY_OK));
 	op(p, OP_STOP, "kid");
 	probe_await(sys, probe, kid.ref);
 	cr_assert(eq(i64, terminated_seen(p), 0));

@@ -135,3 +135,36 @@ Test(sched_stress, messages_from_actors_arrive_once_in_order)
 	casty_system_destroy(sys);
 	check();
 }
+
+// Parking: between two asks every worker runs out of work and parks (or
+// is about to); each ask must wake one. A lost wake-up hangs the test
+// until its timeout.
+typedef struct {
+	casty_ref reply_to;
+} Wake;
+CASTY_MESSAGE(Wake, reply_to);
+CASTY_PROTOCOL(WakeMsg, Wake);
+
+CASTY_HANDLER(wake_receive, void)
+{
+	casty_send(CASTY_AS(Wake, msg)->reply_to, casty_int, 1);
+	return casty_same();
+}
+
+Test(sched_stress, no_lost_wakeup_over_100000_idle_rounds)
+{
+	casty_system *sys;
+	WakeMsg_ref   w;
+	int64_t       replies = 0;
+	cr_assert(eq(int, casty_system_create(NULL, &sys), CASTY_OK));
+	casty_spawn(sys, WakeMsg, casty_receive(wake_receive, NULL, 0), "w", &w);
+	for (int i = 0; i < 100000; i++) {
+		casty_msg *reply;
+		if (casty_ask(sys, w, Wake, reply_to, 60000, &reply) == CASTY_OK) {
+			replies += CASTY_AS(casty_int, reply)->value;
+			casty_msg_free(reply);
+		}
+	}
+	casty_system_destroy(sys);
+	cr_assert(eq(i64, replies, 100000));
+}

@@ -10,12 +10,13 @@
 
 typedef struct {
 	casty_ref ref;
+	casty_ref reply_to; // answered once the watch request is sent
 } ProbeWatch;
 typedef struct {
 	casty_ref ref;
 	casty_ref reply_to;
 } ProbeAwait;
-CASTY_MESSAGE(ProbeWatch, ref);
+CASTY_MESSAGE(ProbeWatch, ref, reply_to);
 CASTY_MESSAGE(ProbeAwait, ref, reply_to);
 CASTY_PROTOCOL(ProbeMsg, ProbeWatch, ProbeAwait, casty_terminated);
 
@@ -51,9 +52,12 @@ CASTY_HANDLER(probe_receive, probe_state)
 {
 	probe_state s = *state;
 	switch (ProbeMsg_tag_of(msg)) {
-	case ProbeMsg_ProbeWatch:
-		casty_ctx_watch(ctx, CASTY_AS(ProbeWatch, msg)->ref);
+	case ProbeMsg_ProbeWatch: {
+		const ProbeWatch *w = CASTY_AS(ProbeWatch, msg);
+		casty_ctx_watch(ctx, w->ref);
+		casty_send(w->reply_to, casty_int, 0);
 		return casty_same();
+	}
 	case ProbeMsg_ProbeAwait: {
 		const ProbeAwait *a = CASTY_AS(ProbeAwait, msg);
 		int               i = probe_index(&s, a->ref);
@@ -104,6 +108,21 @@ probe_await(casty_system *sys, ProbeMsg_ref probe, casty_ref ref)
 	int i = (int)CASTY_AS(casty_int, reply)->value;
 	casty_msg_free(reply);
 	return i;
+}
+
+// probe_watch makes the probe watch ref and returns once the watch
+// request is on its way: whatever the caller sends ref afterwards
+// arrives behind it.
+static int
+probe_watch(casty_system *sys, ProbeMsg_ref probe, casty_ref ref)
+{
+	casty_msg *reply;
+	int rc = casty_ask(sys, probe, ProbeWatch, reply_to, 60000, &reply,
+		.ref = ref);
+	if (rc == CASTY_OK) {
+		casty_msg_free(reply);
+	}
+	return rc;
 }
 
 static ProbeMsg_ref
