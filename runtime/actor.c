@@ -300,6 +300,14 @@ resolve_tag(casty_cell *cell, casty_msg *msg)
 	if (msg->tag < p->ntypes && p->types[msg->tag] == msg->type) {
 		return true;
 	}
+	// By descriptor first (the common case: one program, one copy of
+	// each), then by name (two copies of a descriptor, see casty_msg_is).
+	for (uint32_t i = 0; i < p->ntypes; i++) {
+		if (p->types[i] == msg->type) {
+			msg->tag = (uint16_t)i;
+			return true;
+		}
+	}
 	for (uint32_t i = 0; i < p->ntypes; i++) {
 		if (casty_msg_is(msg, p->types[i])) {
 			msg->tag = (uint16_t)i;

@@ -43,24 +43,6 @@ casty_setup(casty_setup_fn fn, const void *state, size_t state_size)
 	return capture((void *)fn, CST_BEH_SETUP, state, state_size);
 }
 
-casty_behavior
-casty_same(void)
-{
-	return (casty_behavior){.kind = CST_BEH_SAME};
-}
-
-casty_behavior
-casty_stopped(void)
-{
-	return (casty_behavior){.kind = CST_BEH_STOPPED};
-}
-
-casty_behavior
-casty_unhandled(void)
-{
-	return (casty_behavior){.kind = CST_BEH_UNHANDLED};
-}
-
 void
 cst_behavior_free(casty_behavior *b)
 {

@@ -4,13 +4,15 @@
 
 #include <casty/behavior.h>
 
+// The kinds, named for the runtime (their values are public: the inline
+// factories of include/casty/behavior.h build them).
 enum cst_behavior_kind {
-	CST_BEH_NONE,      // zeroed: not a behavior
-	CST_BEH_RECEIVE,   // fn is a casty_receive_fn
-	CST_BEH_SETUP,     // fn is a casty_setup_fn
-	CST_BEH_SAME,      // keep the current one
-	CST_BEH_STOPPED,   // stop the actor
-	CST_BEH_UNHANDLED, // report the message, keep the current one
+	CST_BEH_NONE = CASTY__BEH_NONE,           // zeroed: not a behavior
+	CST_BEH_RECEIVE = CASTY__BEH_RECEIVE,     // fn is a casty_receive_fn
+	CST_BEH_SETUP = CASTY__BEH_SETUP,         // fn is a casty_setup_fn
+	CST_BEH_SAME = CASTY__BEH_SAME,           // keep the current one
+	CST_BEH_STOPPED = CASTY__BEH_STOPPED,     // stop the actor
+	CST_BEH_UNHANDLED = CASTY__BEH_UNHANDLED, // report, keep the current
 };
 
 /** cst_behavior_state returns the captured state of b. */

@@ -20,6 +20,7 @@
 #include <errno.h>
 
 #include "runtime/alloc.h"
+#include "runtime/fence.h"
 
 struct cst_deque_array {
 	int64_t          size; // a power of two
@@ -126,7 +127,7 @@ cst_deque_take(cst_deque *dq)
 	atomic_store_explicit(&dq->bottom, b, memory_order_relaxed);
 	// seq_cst: orders the store to bottom before the load of top against
 	// the thieves' fence between their loads of top and bottom.
-	atomic_thread_fence(memory_order_seq_cst);
+	cst_fence_seq_cst();
 	int64_t t = atomic_load_explicit(&dq->top, memory_order_relaxed);
 	void *x = NULL;
 
@@ -155,7 +156,7 @@ cst_deque_steal(cst_deque *dq)
 	// Acquire: pairs with the owner's and other thieves' updates of top.
 	int64_t t = atomic_load_explicit(&dq->top, memory_order_acquire);
 	// seq_cst: see cst_deque_take.
-	atomic_thread_fence(memory_order_seq_cst);
+	cst_fence_seq_cst();
 	// Acquire: pairs with the release store of bottom in push.
 	int64_t b = atomic_load_explicit(&dq->bottom, memory_order_acquire);
 

@@ -3,6 +3,8 @@
 // the word before calling wake can never be missed.
 #include "runtime/park.h"
 
+#include "runtime/fence.h"
+
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -38,3 +40,7 @@ cst_now_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
+
+#ifdef CST_TSAN
+_Atomic int cst_fence_word;
+#endif

@@ -17,13 +17,13 @@
 // - A searcher that finds work and was the last searcher notifies, so
 //   wake-ups ripple one at a time while work keeps appearing.
 // - A worker parks by first registering in the idle list and `nparked`
-//   and leaving `searching` (seq_cst RMWs), then a seq_cst fence, then
-//   re-checking every deque and the injection queue. The producer's
+//   and leaving `searching` (seq_cst RMWs), then re-checking every deque
+//   and the injection queue with seq_cst loads. The producer's
 //   sequence is: publish work, fence, read the counters. In the single
-//   order of the seq_cst operations one of the two fences comes first: if
-//   the producer's, the parker's re-check sees the work; if the
-//   parker's, the producer sees it parked (or sees a searcher whose own
-//   later re-check sees the work). So work is never left with everyone
+//   order of the seq_cst operations either the producer's fence comes
+//   before the parker's re-check, which then sees the work, or the
+//   parker's registration comes before the fence, and the producer sees
+//   it parked (or sees a searcher whose own later re-check sees the work). So work is never left with everyone
 //   asleep.
 // - The futex word is the worker's `park`: 1 parked, 0 or 2 woken. The
 //   waker changes it under idle_lock before futex_wake, and the sleeper
@@ -37,6 +37,7 @@
 #include <stdlib.h>
 
 #include "runtime/actor.h"
+#include "runtime/fence.h"
 #include "runtime/park.h"
 #include "runtime/system.h"
 
@@ -89,8 +90,9 @@ static void
 notify(cst_sched *s)
 {
 	// seq_cst: orders the publication of work before the loads of the
-	// counters, against the parker's fence (see the top of this file).
-	atomic_thread_fence(memory_order_seq_cst);
+	// counters, against the parker's seq_cst registration and re-check
+	// (see the top of this file).
+	cst_fence_seq_cst();
 	if (atomic_load_explicit(&s->searching, memory_order_seq_cst) != 0 ||
 	    atomic_load_explicit(&s->nparked, memory_order_seq_cst) == 0) {
 		return;
@@ -304,8 +306,9 @@ park(cst_worker *w)
 		atomic_fetch_sub_explicit(
 			&s->searching, 1, memory_order_seq_cst);
 	}
-	// seq_cst: the parker's half of the protocol at the top of the file.
-	atomic_thread_fence(memory_order_seq_cst);
+	// No fence needed here: the RMWs above and the loads in work_visible
+	// are all seq_cst, so they are ordered against the producer's fence
+	// in the single total order (see the top of this file).
 	if ((work_visible(s) ||
 		atomic_load_explicit(&s->shutdown, memory_order_seq_cst)) &&
 	    unpark_self(w)) {

@@ -97,20 +97,45 @@ CASTY_API casty_behavior casty_receive(
 CASTY_API casty_behavior casty_setup(
 	casty_setup_fn fn, const void *state, size_t state_size);
 
-/** casty_same keeps the current behavior. */
-CASTY_API casty_behavior casty_same(void);
+// Kinds of behavior values; private, for the inline factories below.
+enum {
+	CASTY__BEH_NONE,
+	CASTY__BEH_RECEIVE,
+	CASTY__BEH_SETUP,
+	CASTY__BEH_SAME,
+	CASTY__BEH_STOPPED,
+	CASTY__BEH_UNHANDLED,
+};
+
+/** casty_same keeps the current behavior. Allocates nothing. */
+static inline casty_behavior
+casty_same(void)
+{
+	casty_behavior b = {.kind = CASTY__BEH_SAME};
+	return b;
+}
 
 /**
  * casty_stopped stops the actor after this message: its children stop
  * first, then its watchers get casty_terminated. Messages still queued
- * become dead letters.
+ * become dead letters. Allocates nothing.
  */
-CASTY_API casty_behavior casty_stopped(void);
+static inline casty_behavior
+casty_stopped(void)
+{
+	casty_behavior b = {.kind = CASTY__BEH_STOPPED};
+	return b;
+}
 
 /**
  * casty_unhandled reports that the message was not handled: it is
  * counted (casty_system_stats) and the behavior is kept.
  */
-CASTY_API casty_behavior casty_unhandled(void);
+static inline casty_behavior
+casty_unhandled(void)
+{
+	casty_behavior b = {.kind = CASTY__BEH_UNHANDLED};
+	return b;
+}
 
 #endif // CASTY_BEHAVIOR_H

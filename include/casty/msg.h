@@ -208,11 +208,13 @@ CASTY_API void casty_msg_free(casty_msg *msg);
 	__attribute__((weak)) extern const casty_protocol P##__protocol;      \
 	__attribute__((weak)) const casty_protocol P##__protocol = {          \
 	    #P, CASTY__NARG(__VA_ARGS__), P##__types};                        \
-	static inline P##_tag P##_tag_of(const casty_msg *msg)                \
+	__attribute__((unused)) static inline P##_tag P##_tag_of(             \
+		const casty_msg *msg)                                         \
 	{                                                                     \
 		return (P##_tag)msg->tag;                                     \
 	}                                                                     \
-	static inline P##_ref P##_ref_from(casty_ref ref)                     \
+	__attribute__((unused)) static inline P##_ref P##_ref_from(           \
+		casty_ref ref)                                                \
 	{                                                                     \
 		P##_ref r = {.ref = ref};                                     \
 		return r;                                                     \

@@ -87,11 +87,16 @@ static casty_system *
 start(void)
 {
 	casty_system  *sys;
-	receiver_state zero = {{0}, 0};
+	receiver_state      zero = {{0}, 0};
+	casty_system_config cfg;
 	atomic_store(&delivered, 0);
 	atomic_store(&out_of_order, 0);
 	atomic_store(&complete, 0);
-	cr_assert(eq(int, casty_system_create(NULL, &sys), CASTY_OK));
+	// destroy drains before it stops the actors; under a sanitizer a
+	// million messages can take longer than the default drain timeout.
+	casty_system_config_init(&cfg);
+	cfg.drain_timeout_ms = 600000;
+	cr_assert(eq(int, casty_system_create(&cfg, &sys), CASTY_OK));
 	for (int r = 0; r < RECEIVERS; r++) {
 		cr_assert(eq(int, casty_spawn(sys, ReceiverMsg, receiver(zero),
 					  NULL, &receivers[r]),
