@@ -406,7 +406,11 @@ cst_actor_run(cst_worker *w, casty_cell *cell)
 		if (node == NULL) {
 			return !cst_mbox_mark_empty(&cell->mbox);
 		}
+		// What the handler sends is batched in the outbox and pushed
+		// when it returns (see outbox.c).
+		w->outbox.armed = true;
 		dispatch(cell, (casty_msg *)node);
+		cst_outbox_end(&w->outbox);
 	}
 	return true;
 }

@@ -34,7 +34,14 @@ waiting(uint32_t gen)
 void
 cst_promise_complete(casty_cell *cell, casty_msg *msg)
 {
-	uintptr_t expect = waiting(msg->target_gen);
+	uintptr_t   expect = waiting(msg->target_gen);
+	cst_worker *w = cst_tls_worker;
+
+	// The asker may act on the reply at once: what the handler sent
+	// before replying must be in its targets' mailboxes by then.
+	if (w != NULL && w->outbox.nopen != 0) {
+		cst_outbox_flush(&w->outbox);
+	}
 
 	// Release: the asker's acquire load of the slot sees the payload.
 	if (atomic_compare_exchange_strong_explicit(&cell->promise.slot,

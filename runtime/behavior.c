@@ -1,5 +1,7 @@
-// runtime/behavior.c: the behavior factories. A behavior is returned by
-// value; its state is copied in here, inline when it fits, so the usual
+// runtime/behavior.c: building behaviors whose state is not known to be
+// small at compile time (include/casty/behavior.h inlines the rest), and
+// freeing their heap state. A behavior is returned by value; its state is
+// copied in, inline when it fits, so the usual
 // `return account(balance + amount);` costs a 64-byte copy and no
 // allocation.
 #include "runtime/behavior.h"
@@ -8,9 +10,9 @@
 
 #include "runtime/alloc.h"
 
-static casty_behavior
-capture(void *fn, enum cst_behavior_kind kind, const void *state,
-	size_t size)
+casty_behavior
+casty_behavior_capture(
+	void *fn, uint32_t kind, const void *state, size_t size)
 {
 	casty_behavior b = {.fn = fn, .kind = kind, .size = (uint32_t)size};
 
@@ -29,18 +31,6 @@ capture(void *fn, enum cst_behavior_kind kind, const void *state,
 		memcpy(b.state.heap, state, size);
 	}
 	return b;
-}
-
-casty_behavior
-casty_receive(casty_receive_fn fn, const void *state, size_t state_size)
-{
-	return capture((void *)fn, CST_BEH_RECEIVE, state, state_size);
-}
-
-casty_behavior
-casty_setup(casty_setup_fn fn, const void *state, size_t state_size)
-{
-	return capture((void *)fn, CST_BEH_SETUP, state, state_size);
 }
 
 void

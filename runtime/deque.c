@@ -184,3 +184,4 @@ cst_deque_looks_empty(cst_deque *dq)
 	int64_t b = atomic_load_explicit(&dq->bottom, memory_order_seq_cst);
 	return b <= t;
 }
+

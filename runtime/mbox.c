@@ -1,7 +1,9 @@
 // runtime/mbox.c: the actor mailbox, Vyukov's intrusive MPSC queue with
 // Pony's "empty mark" on the head pointer (libponyrt messageq.c).
 //
-// Roles: cst_mbox_push from any thread; pop and mark_empty only from the
+// Roles: cst_mbox_push and push_chain from any thread (a chain is several
+//   nodes linked by one producer, appended with one exchange); pop and
+//   mark_empty only from the
 //   worker running the owning actor (the mark guarantees one at a time).
 // Shape: nodes link through ->next. Producers exchange into head; the
 //   consumer follows tail->next. The node last handed out stays the tail
@@ -35,20 +37,26 @@ cst_mbox_init(cst_mbox *mb)
 bool
 cst_mbox_push(cst_mbox *mb, cst_mbox_node *node)
 {
-	// Relaxed: published by the release exchange below.
+	// Relaxed: published by the release exchange in push_chain.
 	atomic_store_explicit(&node->next, NULL, memory_order_relaxed);
+	return cst_mbox_push_chain(mb, node, node);
+}
 
-	// acq_rel: release publishes node (and the payload written before)
-	// to the next producer that links behind it; acquire pairs with the
-	// consumer's release CAS in mark_empty, so the producer that sees the
-	// mark also sees everything the last run of the actor wrote.
+bool
+cst_mbox_push_chain(cst_mbox *mb, cst_mbox_node *first, cst_mbox_node *last)
+{
+	// acq_rel: release publishes the chain (its links and payloads,
+	// written before) to the next producer that links behind it;
+	// acquire pairs with the consumer's release CAS in mark_empty, so
+	// the producer that sees the mark also sees everything the last run
+	// of the actor wrote.
 	uintptr_t prev = atomic_exchange_explicit(
-		&mb->head, (uintptr_t)node, memory_order_acq_rel);
+		&mb->head, (uintptr_t)last, memory_order_acq_rel);
 	cst_mbox_node *p = (cst_mbox_node *)(prev & ~EMPTY_MARK);
 
 	// Release: pairs with the acquire load of ->next in cst_mbox_pop, so
-	// a consumer that reaches node also sees its payload.
-	atomic_store_explicit(&p->next, node, memory_order_release);
+	// a consumer that reaches first also sees the chain behind it.
+	atomic_store_explicit(&p->next, first, memory_order_release);
 	return (prev & EMPTY_MARK) != 0;
 }
 

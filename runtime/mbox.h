@@ -29,6 +29,14 @@ void cst_mbox_init(cst_mbox *mb);
 bool cst_mbox_push(cst_mbox *mb, cst_mbox_node *node);
 
 /**
+ * cst_mbox_push_chain appends the nodes first..last, already linked in
+ * order (last->next NULL), with one exchange, and returns as cst_mbox_push.
+ * Thread: any.
+ */
+bool cst_mbox_push_chain(
+	cst_mbox *mb, cst_mbox_node *first, cst_mbox_node *last);
+
+/**
  * cst_mbox_pop returns the next node or NULL when none is visible yet.
  * The node returned stays the queue's tail until the next pop, which
  * hands the previous one back through *released (NULL when it is the

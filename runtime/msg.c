@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "runtime/alloc.h"
+#include "runtime/pool.h"
 #include "runtime/ask.h"
 #include "runtime/sched.h"
 #include "runtime/system.h"
@@ -131,6 +132,12 @@ cst_deliver(casty_cell *cell, casty_msg *msg)
 			return;
 		}
 		cst_promise_complete(cell, msg);
+		return;
+	}
+	cst_worker *w = cst_tls_worker;
+	if (w != NULL && w->sched == &cell->sys->sched &&
+	    cst_outbox_take(&w->outbox)) {
+		cst_outbox_add(&w->outbox, cell, &msg->link);
 		return;
 	}
 	if (cst_mbox_push(&cell->mbox, &msg->link)) {

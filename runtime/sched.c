@@ -45,8 +45,10 @@
 #define LIFO_MAX       64  // LIFO runs in a row while others wait
 #define SEARCH_ROUNDS  32  // steal sweeps before parking
 #define SPINS_PER_ROUND 16
+#define LONG_HANDLER_SENDS CST_OUTBOX_CHAIN
 
-_Thread_local cst_worker *cst_tls_worker;
+_Thread_local cst_worker *cst_tls_worker
+	__attribute__((tls_model("initial-exec")));
 
 static void
 inject_push(cst_sched *s, casty_cell *cell)
@@ -119,6 +121,14 @@ cst_schedule(casty_cell *cell)
 	cst_sched  *s = &cell->sys->sched;
 
 	if (w != NULL && w->sched == s) {
+		if (w->outbox.sent > LONG_HANDLER_SENDS) {
+			// The running handler is a long one (it has sent a lot):
+			// do not hoard what it wakes in the LIFO slot, which no
+			// other worker can take.
+			cst_deque_push(&w->deque, cell);
+			notify(s);
+			return;
+		}
 		casty_cell *prev = w->lifo;
 		w->lifo = cell;
 		if (prev == NULL) {
@@ -196,7 +206,7 @@ stop_searching(cst_worker *w)
 }
 
 static casty_cell *
-steal_from(cst_worker *w, cst_worker *victim)
+steal_from(cst_worker *victim)
 {
 	for (int tries = 0; tries < 4; tries++) {
 		void *x = cst_deque_steal(&victim->deque);
@@ -204,7 +214,6 @@ steal_from(cst_worker *w, cst_worker *victim)
 			return x;
 		}
 	}
-	(void)w;
 	return NULL;
 }
 
@@ -242,7 +251,7 @@ search(cst_worker *w)
 			if (v == w) {
 				continue;
 			}
-			casty_cell *cell = steal_from(w, v);
+			casty_cell *cell = steal_from(v);
 			if (cell != NULL) {
 				return cell;
 			}

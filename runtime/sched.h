@@ -11,6 +11,8 @@
 #include "runtime/alloc.h"
 #include "runtime/cell.h"
 #include "runtime/deque.h"
+#include "runtime/pool.h"
+#include "runtime/outbox.h"
 
 typedef struct cst_sched cst_sched;
 
@@ -26,7 +28,8 @@ struct cst_worker {
 	casty_cell *lifo;      // the actor messaged last, run next
 	casty_cell *free_cells[2]; // cell cache, per kind
 	uint32_t    nfree_cells[2];
-	cst_pool    pool; // envelopes
+	cst_pool    pool;   // envelopes
+	cst_outbox  outbox; // what the running handler sent
 	pthread_t   thread;
 
 	// Owner pushes and takes; thieves steal (see deque.c).
@@ -62,8 +65,15 @@ struct cst_sched {
 	pthread_cond_t  drain_cond;
 };
 
-/** cst_tls_worker is the worker the current thread is, or NULL. */
-extern _Thread_local cst_worker *cst_tls_worker;
+/**
+ * cst_tls_worker is the worker the current thread is, or NULL. The
+ * initial-exec model makes it one %fs-relative load instead of a call to
+ * __tls_get_addr per access from libcasty.so (it is read on every tell);
+ * like jemalloc's own, it needs libcasty loaded at start-up or dlopen'ed
+ * while static TLS space remains, which glibc reserves for this.
+ */
+extern _Thread_local cst_worker *cst_tls_worker
+	__attribute__((tls_model("initial-exec")));
 
 /** cst_sched_start starts nworkers threads. Returns 0 or an errno. */
 int cst_sched_start(cst_sched *s, casty_system *sys, unsigned nworkers,

@@ -8,6 +8,7 @@
 
 #include "runtime/actor.h"
 #include "runtime/alloc.h"
+#include "runtime/pool.h"
 
 #define MAX_WORKERS    4096
 #define MAX_THROUGHPUT 1000000

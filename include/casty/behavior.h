@@ -81,22 +81,6 @@ typedef casty_behavior (*casty_setup_fn)(casty_ctx *ctx, const void *state);
  */
 #define CASTY_SETUP(name, State)                                              	static casty_behavior name##__typed(casty_ctx *, const State *);       	static casty_behavior name(casty_ctx *ctx, const void *state)         	{                                                                     		return name##__typed(ctx, (const State *)state);              	}                                                                     	static inline casty_behavior name##__typed(                           		casty_ctx *ctx CASTY__UNUSED, const State *state CASTY__UNUSED)
 
-/**
- * casty_receive builds a behavior that copies state_size bytes of state
- * and calls fn for every message. state may be NULL when state_size is 0.
- * Aborts on out-of-memory (only for states above CASTY_BEHAVIOR_INLINE).
- * Thread: any.
- */
-CASTY_API casty_behavior casty_receive(
-	casty_receive_fn fn, const void *state, size_t state_size);
-
-/**
- * casty_setup builds a behavior that, when the actor starts, calls
- * fn(ctx, state) and becomes the behavior it returns. Thread: any.
- */
-CASTY_API casty_behavior casty_setup(
-	casty_setup_fn fn, const void *state, size_t state_size);
-
 // Kinds of behavior values; private, for the inline factories below.
 enum {
 	CASTY__BEH_NONE,
@@ -106,6 +90,53 @@ enum {
 	CASTY__BEH_STOPPED,
 	CASTY__BEH_UNHANDLED,
 };
+
+/**
+ * casty_behavior_capture builds a behavior of the given kind with fn and
+ * a copy of state_size bytes of state, on the heap when they do not fit
+ * inline. Use casty_receive and casty_setup. Aborts on out-of-memory.
+ * Thread: any.
+ */
+CASTY_API casty_behavior casty_behavior_capture(
+	void *fn, uint32_t kind, const void *state, size_t state_size);
+
+static inline casty_behavior
+casty__capture(void *fn, uint32_t kind, const void *state, size_t size)
+{
+	// The common case, a small state of a size known at compile time,
+	// becomes a few stores: this is the path of every state transition.
+	if (__builtin_constant_p(size) && size <= CASTY_BEHAVIOR_INLINE) {
+		casty_behavior b = {.fn = fn, .kind = kind, .size = (uint32_t)size};
+		if (size != 0) {
+			__builtin_memcpy(b.state.bytes, state, size);
+		}
+		return b;
+	}
+	return casty_behavior_capture(fn, kind, state, size);
+}
+
+/**
+ * casty_receive builds a behavior that copies state_size bytes of state
+ * and calls fn for every message. state may be NULL when state_size is 0.
+ * Aborts on out-of-memory (only for states above CASTY_BEHAVIOR_INLINE).
+ * Thread: any.
+ */
+static inline casty_behavior
+casty_receive(casty_receive_fn fn, const void *state, size_t state_size)
+{
+	return casty__capture(
+		(void *)fn, CASTY__BEH_RECEIVE, state, state_size);
+}
+
+/**
+ * casty_setup builds a behavior that, when the actor starts, calls
+ * fn(ctx, state) and becomes the behavior it returns. Thread: any.
+ */
+static inline casty_behavior
+casty_setup(casty_setup_fn fn, const void *state, size_t state_size)
+{
+	return casty__capture((void *)fn, CASTY__BEH_SETUP, state, state_size);
+}
 
 /** casty_same keeps the current behavior. Allocates nothing. */
 static inline casty_behavior

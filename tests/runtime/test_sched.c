@@ -173,3 +173,75 @@ Test(sched_stress, no_lost_wakeup_over_100000_idle_rounds)
 	casty_system_destroy(sys);
 	cr_assert(eq(i64, replies, 100000));
 }
+
+// One handler that spawns many children and tells them round-robin: the
+// outbox batches some of these sends and pushes others directly, and no
+// message may overtake an earlier one to the same child (a start message
+// overtaken would turn the rest into dead letters).
+#define FANOUT_CHILDREN 3000
+#define FANOUT_ROUNDS   7
+
+typedef struct {
+	int32_t round;
+} Round;
+typedef struct {
+	int32_t unused;
+} Fanout;
+CASTY_MESSAGE(Round, round);
+CASTY_MESSAGE(Fanout, unused);
+CASTY_PROTOCOL(ChildMsg, Round);
+CASTY_PROTOCOL(FanoutMsg, Fanout);
+
+static _Atomic int64_t child_done, child_bad;
+
+static casty_behavior child(int32_t last);
+
+CASTY_HANDLER(child_receive, int32_t)
+{
+	int32_t r = CASTY_AS(Round, msg)->round;
+	if (r != *state + 1) {
+		atomic_fetch_add_explicit(&child_bad, 1, memory_order_relaxed);
+	}
+	if (r == FANOUT_ROUNDS) {
+		atomic_fetch_add_explicit(&child_done, 1, memory_order_relaxed);
+	}
+	return child(r);
+}
+
+static casty_behavior
+child(int32_t last)
+{
+	return casty_receive(child_receive, &last, sizeof last);
+}
+
+CASTY_HANDLER(fanout_receive, void)
+{
+	static ChildMsg_ref kids[FANOUT_CHILDREN];
+	for (int i = 0; i < FANOUT_CHILDREN; i++) {
+		casty_ctx_spawn(ctx, ChildMsg, child(0), NULL, &kids[i]);
+	}
+	for (int32_t r = 1; r <= FANOUT_ROUNDS; r++) {
+		for (int i = 0; i < FANOUT_CHILDREN; i++) {
+			casty_tell(kids[i], Round, r);
+		}
+	}
+	return casty_same();
+}
+
+Test(sched_stress, a_handler_telling_many_children_round_robin_keeps_order)
+{
+	casty_system       *sys;
+	casty_system_config cfg;
+	FanoutMsg_ref       f;
+	casty_system_config_init(&cfg);
+	cfg.drain_timeout_ms = 600000;
+	atomic_store(&child_done, 0);
+	atomic_store(&child_bad, 0);
+	cr_assert(eq(int, casty_system_create(&cfg, &sys), CASTY_OK));
+	casty_spawn(sys, FanoutMsg, casty_receive(fanout_receive, NULL, 0),
+		"fanout", &f);
+	casty_tell(f, Fanout, 0);
+	casty_system_destroy(sys); // drains first
+	cr_assert(eq(i64, atomic_load(&child_bad), 0));
+	cr_assert(eq(i64, atomic_load(&child_done), FANOUT_CHILDREN));
+}

@@ -1,0 +1,228 @@
+// runtime/pool.c: per-worker envelope pools, as magazines (Bonwick and
+// Adams, "Magazines and Vmem", USENIX 2001).
+//
+// A magazine is an array of free blocks. Each worker holds two per size
+// class, loaded and previous: it takes blocks from and puts blocks into
+// the loaded one, swapping with previous at the edges, so it goes to the
+// shared depot at most once per MAG_BLOCKS operations, under its lock.
+// Blocks are handed out by pointer from the array, never through a link
+// stored inside the block: the block itself was last written by another
+// core (the worker that consumed the message freed it), and a free list
+// threaded through it would cost a dependent cache miss per allocation.
+// Memory migrates with the messages (as in Pony's pool allocator): a
+// consumer's pool fills, it sends full magazines to the depot, and the
+// producer takes them back from there.
+#include "runtime/pool.h"
+
+#include <jemalloc/jemalloc.h>
+#include <pthread.h>
+
+#include "runtime/alloc.h"
+
+#define MAG_BLOCKS 512u
+#define DEPOT_FULL_MAX 64u // full magazines per class kept in the depot
+
+struct cst_magazine {
+	cst_magazine *next; // in the depot's lists
+	uint32_t      count;
+	void         *blocks[MAG_BLOCKS];
+};
+
+static const size_t class_size[CST_POOL_CLASSES] = {32, 64, 128, 256, 512};
+
+// The depot: full and empty magazines per class, shared by every pool.
+static struct {
+	pthread_mutex_t lock;
+	cst_magazine   *full[CST_POOL_CLASSES];
+	unsigned        nfull[CST_POOL_CLASSES];
+	cst_magazine   *empty; // any class
+} depot = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+unsigned
+cst_pool_class_of(size_t size)
+{
+	for (unsigned c = 0; c < CST_POOL_CLASSES; c++) {
+		if (size <= class_size[c]) {
+			return c;
+		}
+	}
+	return CST_POOL_CLASSES;
+}
+
+static void
+magazine_free_blocks(cst_magazine *m, unsigned c)
+{
+	for (uint32_t i = 0; i < m->count; i++) {
+		sdallocx(m->blocks[i], class_size[c], 0);
+	}
+	m->count = 0;
+}
+
+static cst_magazine *
+new_magazine(void)
+{
+	cst_magazine *m = cst_alloc(sizeof(*m));
+	if (m == NULL) {
+		cst_oom("envelope pool");
+	}
+	m->count = 0;
+	return m;
+}
+
+static void
+magazine_destroy(cst_magazine *m)
+{
+	cst_free_sized(m, sizeof(*m));
+}
+
+// Swaps a full magazine of class c for an empty one (or NULL when the
+// depot has no full one); m may be NULL.
+static cst_magazine *
+depot_exchange_for_full(unsigned c, cst_magazine *m)
+{
+	pthread_mutex_lock(&depot.lock);
+	cst_magazine *full = depot.full[c];
+	if (full != NULL) {
+		depot.full[c] = full->next;
+		depot.nfull[c]--;
+		if (m != NULL) { // m is empty
+			m->next = depot.empty;
+			depot.empty = m;
+		}
+	}
+	pthread_mutex_unlock(&depot.lock);
+	return full;
+}
+
+// Swaps the full magazine m for an empty one (never NULL).
+static cst_magazine *
+depot_exchange_for_empty(unsigned c, cst_magazine *m)
+{
+	cst_magazine *spill = NULL, *empty;
+
+	pthread_mutex_lock(&depot.lock);
+	if (depot.nfull[c] < DEPOT_FULL_MAX) {
+		m->next = depot.full[c];
+		depot.full[c] = m;
+		depot.nfull[c]++;
+	} else {
+		spill = m; // the depot holds enough: back to jemalloc
+	}
+	empty = depot.empty;
+	if (empty != NULL) {
+		depot.empty = empty->next;
+	}
+	pthread_mutex_unlock(&depot.lock);
+	if (spill != NULL) {
+		magazine_free_blocks(spill, c);
+		if (empty == NULL) {
+			return spill;
+		}
+		magazine_destroy(spill);
+	}
+	if (empty == NULL) {
+		return new_magazine();
+	}
+	empty->count = 0;
+	return empty;
+}
+
+static void *
+fresh_block(unsigned c, size_t size)
+{
+	void *p = mallocx(c < CST_POOL_CLASSES ? class_size[c] : size, 0);
+	if (p == NULL) {
+		cst_oom("message");
+	}
+	return p;
+}
+
+void *
+cst_pool_get(cst_pool *pool, unsigned c, size_t size)
+{
+	if (pool == NULL || c >= CST_POOL_CLASSES) {
+		return fresh_block(c, size);
+	}
+	cst_magazine *m = pool->cls[c].loaded;
+	if (m == NULL || m->count == 0) {
+		cst_magazine *prev = pool->cls[c].previous;
+		if (prev != NULL && prev->count > 0) {
+			pool->cls[c].previous = m;
+			pool->cls[c].loaded = m = prev;
+		} else {
+			cst_magazine *full = depot_exchange_for_full(c, prev);
+			if (full == NULL) {
+				return fresh_block(c, size);
+			}
+			pool->cls[c].previous = m;
+			pool->cls[c].loaded = m = full;
+		}
+	}
+	return m->blocks[--m->count];
+}
+
+void
+cst_pool_put(cst_pool *pool, unsigned c, void *p, size_t size)
+{
+	if (c >= CST_POOL_CLASSES) {
+		sdallocx(p, size, 0);
+		return;
+	}
+	if (pool == NULL) {
+		sdallocx(p, class_size[c], 0);
+		return;
+	}
+	cst_magazine *m = pool->cls[c].loaded;
+	if (m == NULL || m->count == MAG_BLOCKS) {
+		cst_magazine *prev = pool->cls[c].previous;
+		if (prev != NULL && prev->count < MAG_BLOCKS) {
+			pool->cls[c].previous = m;
+			pool->cls[c].loaded = m = prev;
+		} else {
+			// The previous one is full too (it goes to the depot) or
+			// missing: load an empty one.
+			cst_magazine *empty = prev != NULL
+				? depot_exchange_for_empty(c, prev)
+				: new_magazine();
+			pool->cls[c].previous = m;
+			pool->cls[c].loaded = m = empty;
+		}
+	}
+	m->blocks[m->count++] = p;
+}
+
+void
+cst_pool_fini(cst_pool *pool)
+{
+	for (unsigned c = 0; c < CST_POOL_CLASSES; c++) {
+		cst_magazine *ms[2] = {pool->cls[c].loaded, pool->cls[c].previous};
+		for (int i = 0; i < 2; i++) {
+			if (ms[i] != NULL) {
+				magazine_free_blocks(ms[i], c);
+				magazine_destroy(ms[i]);
+			}
+		}
+		pool->cls[c].loaded = pool->cls[c].previous = NULL;
+	}
+}
+
+void
+cst_pool_depot_drain(void)
+{
+	pthread_mutex_lock(&depot.lock);
+	for (unsigned c = 0; c < CST_POOL_CLASSES; c++) {
+		while (depot.full[c] != NULL) {
+			cst_magazine *m = depot.full[c];
+			depot.full[c] = m->next;
+			magazine_free_blocks(m, c);
+			magazine_destroy(m);
+		}
+		depot.nfull[c] = 0;
+	}
+	while (depot.empty != NULL) {
+		cst_magazine *m = depot.empty;
+		depot.empty = m->next;
+		magazine_destroy(m);
+	}
+	pthread_mutex_unlock(&depot.lock);
+}
