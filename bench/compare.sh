@@ -84,7 +84,7 @@ bash tools/setup.sh bench
 
 # casty: a release build of build/, as tools/bench.sh makes it.
 if [ -z "${CASTY_BENCH_DIR:-}" ]; then
-	opts=(-Dbuildtype=release -Db_sanitize=none -Dbench=true)
+	opts=(-Doptimization=2 -Ddebug=false -Db_sanitize=none -Dbench=true)
 	if [ -f build/build.ninja ]; then
 		meson configure "${opts[@]}" build >/dev/null ||
 			meson setup --wipe "${opts[@]}" build >/dev/null

@@ -392,7 +392,7 @@ dispatch(casty_cell *cell, casty_msg *msg)
 	apply(cell, ((casty_receive_fn)b->fn)(cell, cst_behavior_state(b), msg));
 }
 
-bool
+enum cst_run_result
 cst_actor_run(cst_worker *w, casty_cell *cell)
 {
 	unsigned budget = w->sched->throughput;
@@ -404,7 +404,7 @@ cst_actor_run(cst_worker *w, casty_cell *cell)
 			cst_msg_free((casty_msg *)released);
 		}
 		if (node == NULL) {
-			return !cst_mbox_mark_empty(&cell->mbox);
+			return CST_RUN_EMPTY;
 		}
 		// What the handler sends is batched in the outbox and pushed
 		// when it returns (see outbox.c).
@@ -412,7 +412,7 @@ cst_actor_run(cst_worker *w, casty_cell *cell)
 		dispatch(cell, (casty_msg *)node);
 		cst_outbox_end(&w->outbox);
 	}
-	return true;
+	return CST_RUN_AGAIN;
 }
 
 // Spawning.

@@ -7,12 +7,18 @@
 
 #include "runtime/cell.h"
 
+enum cst_run_result {
+	CST_RUN_EMPTY, // the mailbox was found empty (and is not marked yet)
+	CST_RUN_AGAIN, // a full batch: run it again after the others
+};
+
 /**
  * cst_actor_run handles up to the system's throughput of messages of
- * cell, then returns true when the cell must run again (a full batch, or
- * a push in flight) and false when it went idle. Thread: worker.
+ * cell. The caller still owns the cell's schedule afterwards: after
+ * CST_RUN_EMPTY it marks the mailbox empty or keeps the cell (see
+ * sched.c). Thread: worker.
  */
-bool cst_actor_run(cst_worker *w, casty_cell *cell);
+enum cst_run_result cst_actor_run(cst_worker *w, casty_cell *cell);
 
 /**
  * cst_actor_stop asks the actor ref names to stop after the messages

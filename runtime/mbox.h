@@ -52,6 +52,18 @@ cst_mbox_node *cst_mbox_pop(cst_mbox *mb, cst_mbox_node **released);
 bool cst_mbox_mark_empty(cst_mbox *mb);
 
 /**
+ * cst_mbox_has_next tells whether pop would return a node now.
+ * Thread: the consumer.
+ */
+static inline bool
+cst_mbox_has_next(cst_mbox *mb)
+{
+	// Acquire: as in cst_mbox_pop, which this predicts.
+	return atomic_load_explicit(&mb->tail->next, memory_order_acquire) !=
+	       NULL;
+}
+
+/**
  * cst_mbox_tail_to_free returns the node the queue still holds as its
  * tail (NULL for the stub), for teardown. Thread: single.
  */

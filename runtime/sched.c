@@ -163,6 +163,33 @@ local_has_work(cst_worker *w)
 		       memory_order_relaxed) != 0;
 }
 
+// The hot actor: an actor whose mailbox a run found empty is not marked
+// idle at once (a CAS), but kept unmarked in w->hot, still owned by this
+// worker: a producer pushing to it sees no mark and schedules nothing,
+// and this worker runs it again when its mailbox shows a message. In a
+// ping-pong on one worker each side is hot while the other runs, so a
+// message costs one exchange and no CAS. When another actor takes the
+// slot, or before the worker searches or parks, the hot one is settled:
+// run again when it has mail, else marked idle (and run again if the CAS
+// finds a push in flight).
+static void
+settle(casty_cell *cell)
+{
+	if (cst_mbox_has_next(&cell->mbox) || !cst_mbox_mark_empty(&cell->mbox)) {
+		cst_schedule(cell);
+	}
+}
+
+static void
+keep_hot(cst_worker *w, casty_cell *cell)
+{
+	casty_cell *prev = w->hot;
+	w->hot = cell;
+	if (prev != NULL) {
+		settle(prev);
+	}
+}
+
 static casty_cell *
 local_next(cst_worker *w)
 {
@@ -185,6 +212,11 @@ local_next(cst_worker *w)
 		notify(s);
 	}
 	w->lifo_runs = 0;
+	if (w->hot != NULL && cst_mbox_has_next(&w->hot->mbox)) {
+		cell = w->hot;
+		w->hot = NULL;
+		return cell;
+	}
 	if ((cell = cst_deque_take(&w->deque)) != NULL) {
 		return cell;
 	}
@@ -343,6 +375,14 @@ worker_main(void *arg)
 	cst_tls_worker = w;
 	for (;;) {
 		casty_cell *cell = local_next(w);
+		if (cell == NULL && w->hot != NULL) {
+			// Nothing else to do: settle the hot actor before looking
+			// elsewhere, so nothing it was sent waits on this worker.
+			cell = w->hot;
+			w->hot = NULL;
+			settle(cell);
+			continue;
+		}
 		if (cell == NULL) {
 			cell = search(w);
 		}
@@ -355,15 +395,14 @@ worker_main(void *arg)
 			continue;
 		}
 		stop_searching(w);
-		if (cst_actor_run(w, cell)) {
-			// A full batch, or a push in flight: run it again, after
-			// whatever else is waiting.
-			if (local_has_work(w)) {
-				inject_push(s, cell);
-				notify(s);
-			} else {
-				w->lifo = cell;
-			}
+		if (cst_actor_run(w, cell) == CST_RUN_EMPTY) {
+			keep_hot(w, cell);
+		} else if (local_has_work(w)) {
+			// A full batch: run it again after whatever else waits.
+			inject_push(s, cell);
+			notify(s);
+		} else {
+			w->lifo = cell;
 		}
 	}
 	stop_searching(w);

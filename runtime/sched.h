@@ -26,6 +26,7 @@ struct cst_worker {
 	uint64_t    rng;       // victim selection
 	uint64_t    next_uid;  // uids of actors this worker spawns
 	casty_cell *lifo;      // the actor messaged last, run next
+	casty_cell *hot;       // ran dry last, not marked idle yet (sched.c)
 	casty_cell *free_cells[2]; // cell cache, per kind
 	uint32_t    nfree_cells[2];
 	cst_pool    pool;   // envelopes

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tools/bench.sh: runs the bench suite. Installs what is missing
-# (tools/setup.sh bench), builds build/ as a release build, then runs every
+# (tools/setup.sh bench), builds build/ as a release build (-O2), then runs every
 # program of bench/ and prints what it prints.
 #
 #   tools/bench.sh [NAME...]     NAME: a bench program (default: all)
@@ -24,7 +24,7 @@ esac
 
 bash tools/setup.sh bench
 
-opts=(-Dbuildtype=release -Db_sanitize=none -Dbench=true)
+opts=(-Doptimization=2 -Ddebug=false -Db_sanitize=none -Dbench=true)
 if [ -f "$dir/build.ninja" ]; then
 	# meson 1.0's `setup --reconfigure` drops -Dc_args; `configure` keeps
 	# it (ninja regenerates). A directory of another meson is remade.
