@@ -8,7 +8,8 @@
 #     -p     comma-separated peers: caf,erlang           (default caf,erlang)
 #     -t     time limit of one run, in seconds           (default 600)
 #     -o     also write the report (tables, machine, versions, command) to
-#            FILE; the report always goes to stdout
+#            FILE, and its chart (bench/chart.sh) to FILE less .md plus
+#            .png; the report always goes to stdout
 #
 # Per benchmark: one untimed warm-up of each program, then RUNS rounds of
 # casty, caf, erlang, casty, caf, erlang, ... Each run is timed as a whole
@@ -273,5 +274,8 @@ cat "$tmp/report"
 if [ -n "$outfile" ]; then
 	cp "$tmp/report" "$outfile"
 	echo "report written to $outfile" >&2
+	# The chart beside it: report.md -> report.png.
+	bash "$root/bench/chart.sh" "$outfile" "${outfile%.md}.png" >&2 ||
+		status=1
 fi
 exit $status

@@ -14,7 +14,6 @@
 // producer takes them back from there.
 #include "runtime/pool.h"
 
-#include <jemalloc/jemalloc.h>
 #include <pthread.h>
 
 #include "runtime/alloc.h"
@@ -53,7 +52,7 @@ static void
 magazine_free_blocks(cst_magazine *m, unsigned c)
 {
 	for (uint32_t i = 0; i < m->count; i++) {
-		sdallocx(m->blocks[i], class_size[c], 0);
+		cst_free_sized(m->blocks[i], class_size[c]);
 	}
 	m->count = 0;
 }
@@ -106,7 +105,7 @@ depot_exchange_for_empty(unsigned c, cst_magazine *m)
 		depot.full[c] = m;
 		depot.nfull[c]++;
 	} else {
-		spill = m; // the depot holds enough: back to jemalloc
+		spill = m; // the depot holds enough: back to the allocator
 	}
 	empty = depot.empty;
 	if (empty != NULL) {
@@ -130,7 +129,7 @@ depot_exchange_for_empty(unsigned c, cst_magazine *m)
 static void *
 fresh_block(unsigned c, size_t size)
 {
-	void *p = mallocx(c < CST_POOL_CLASSES ? class_size[c] : size, 0);
+	void *p = cst_alloc(c < CST_POOL_CLASSES ? class_size[c] : size);
 	if (p == NULL) {
 		cst_oom("message");
 	}
@@ -165,11 +164,11 @@ void
 cst_pool_put(cst_pool *pool, unsigned c, void *p, size_t size)
 {
 	if (c >= CST_POOL_CLASSES) {
-		sdallocx(p, size, 0);
+		cst_free_sized(p, size);
 		return;
 	}
 	if (pool == NULL) {
-		sdallocx(p, class_size[c], 0);
+		cst_free_sized(p, class_size[c]);
 		return;
 	}
 	cst_magazine *m = pool->cls[c].loaded;

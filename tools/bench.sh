@@ -67,12 +67,17 @@ fi
 echo "# $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- |
 	sed 's/^ *//'), $(uname -sr), $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 status=0
-for p in "${progs[@]}"; do
-	echo "# $(basename "$p")"
-	"$p" || {
+run() {
+	echo "# $(basename "$1")${2:+ $2}"
+	"$@" || {
 		rc=$?
-		echo "bench.sh: $(basename "$p") failed (exit $rc)" >&2
+		echo "bench.sh: $(basename "$1") failed (exit $rc)" >&2
 		status=1
 	}
+}
+for p in "${progs[@]}"; do
+	run "$p"
+	# skynet's second figure: the memory of one idle actor.
+	[ "$(basename "$p")" != skynet ] || run "$p" --idle
 done
 exit $status
