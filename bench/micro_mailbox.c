@@ -24,6 +24,7 @@
 #include <casty/casty.h>
 
 #include "bench/bench.h"
+#include "bench/pingpong_actors.h"
 #include "runtime/mbox.h"
 
 #define TOTAL ((int64_t)10000000)
@@ -98,73 +99,13 @@ mbox_median(int burst, bool idle)
 	return median(xs, REPS);
 }
 
-// bench/pingpong.c's actors, unchanged.
-
-typedef struct {
-	int64_t   k;
-	casty_ref reply_to;
-} Ball;
-typedef struct {
-	int64_t   rounds;
-	casty_ref reply_to;
-} Play;
-CASTY_MESSAGE(Ball, k, reply_to);
-CASTY_MESSAGE(Play, rounds, reply_to);
-CASTY_PROTOCOL(PongMsg, Ball);
-CASTY_PROTOCOL(PingMsg, Play, Ball);
-
-CASTY_HANDLER(pong_receive, void)
-{
-	const Ball *b = CASTY_AS(Ball, msg);
-	casty_send(b->reply_to, Ball, b->k, casty_self(ctx));
-	return casty_same();
-}
-
-typedef struct {
-	PongMsg_ref pong;
-	int64_t     rounds;
-	casty_ref   main;
-} Ping;
-
-static casty_behavior ping(Ping state);
-
-CASTY_HANDLER(ping_receive, Ping)
-{
-	switch (PingMsg_tag_of(msg)) {
-	case PingMsg_Play: {
-		const Play *p = CASTY_AS(Play, msg);
-		casty_tell(state->pong, Ball, 1, casty_self(ctx));
-		return ping((Ping){state->pong, p->rounds, p->reply_to});
-	}
-	case PingMsg_Ball: {
-		int64_t k = CASTY_AS(Ball, msg)->k;
-		if (k == state->rounds) {
-			casty_send(state->main, casty_int, k);
-		} else {
-			casty_tell(state->pong, Ball, k + 1, casty_self(ctx));
-		}
-		return casty_same();
-	}
-	}
-	return casty_unhandled();
-}
-
-static casty_behavior
-ping(Ping state)
-{
-	return casty_receive(ping_receive, &state, sizeof state);
-}
-
 // Returns ns per message of a 2,000,000-message pingpong on one worker.
 static double
 pingpong_1worker(void)
 {
-	const int64_t       msgs = 2000000, rounds = msgs / 2;
+	const int64_t       msgs = 2000000;
 	casty_system_config cfg;
 	casty_system       *sys;
-	PongMsg_ref         pong;
-	PingMsg_ref         pinger;
-	casty_msg          *reply;
 
 	casty_system_config_init(&cfg);
 	cfg.workers = 1;
@@ -172,20 +113,9 @@ pingpong_1worker(void)
 		fprintf(stderr, "micro_mailbox: cannot create the system\n");
 		exit(1);
 	}
-	double t0 = bench_now();
-	casty_spawn(
-	    sys, PongMsg, casty_receive(pong_receive, NULL, 0), NULL, &pong);
-	casty_spawn(
-	    sys, PingMsg, ping((Ping){pong, 0, CASTY_REF_NONE}), NULL, &pinger);
-	int rc = casty_ask(
-	    sys, pinger, Play, reply_to, 600000, &reply, .rounds = rounds);
-	double t1 = bench_now();
-	bench_check("micro_mailbox", "ask", rc, CASTY_OK);
-	bench_check("micro_mailbox", "replies",
-	    CASTY_AS(casty_int, reply)->value, rounds);
-	casty_msg_free(reply);
+	double seconds = pingpong_play(sys, "micro_mailbox", msgs / 2);
 	casty_system_destroy(sys);
-	return (t1 - t0) * 1e9 / (double)msgs;
+	return seconds * 1e9 / (double)msgs;
 }
 
 int

@@ -20,97 +20,30 @@
 #include <stdatomic.h>
 
 #include "bench/bench.h"
+#include "bench/pingpong_actors.h"
 
 #define IDLE_ROUNDS ((int64_t)500000)
 #define EXTERNAL_TELLS ((int64_t)20000)
 #define BUSY_TELLS ((int64_t)10000000)
 
 typedef struct {
-	int64_t   k;
-	casty_ref reply_to;
-} Ball;
-typedef struct {
-	int64_t   rounds;
-	casty_ref reply_to;
-} Play;
-typedef struct {
 	int64_t value;
 } Value;
 typedef struct {
 	casty_ref reply_to;
 } Get;
-CASTY_MESSAGE(Ball, k, reply_to);
-CASTY_MESSAGE(Play, rounds, reply_to);
 CASTY_MESSAGE(Value, value);
 CASTY_MESSAGE(Get, reply_to);
-CASTY_PROTOCOL(EchoMsg, Ball);
-CASTY_PROTOCOL(DriverMsg, Play, Ball);
 CASTY_PROTOCOL(CounterMsg, Value, Get);
 
-// Idle actor to actor: the driver sends, the echo answers, one at a time.
-
-CASTY_HANDLER(echo_receive, void)
-{
-	const Ball *b = CASTY_AS(Ball, msg);
-	casty_send(b->reply_to, Ball, b->k, casty_self(ctx));
-	return casty_same();
-}
-
-typedef struct {
-	EchoMsg_ref echo;
-	int64_t     rounds;
-	casty_ref   reply_to;
-} Driver;
-
-static casty_behavior driver(Driver state);
-
-CASTY_HANDLER(driver_receive, Driver)
-{
-	switch (DriverMsg_tag_of(msg)) {
-	case DriverMsg_Play: {
-		const Play *p = CASTY_AS(Play, msg);
-		casty_tell(state->echo, Ball, 1, casty_self(ctx));
-		return driver((Driver){state->echo, p->rounds, p->reply_to});
-	}
-	case DriverMsg_Ball: {
-		int64_t k = CASTY_AS(Ball, msg)->k;
-		if (k == state->rounds) {
-			casty_send(state->reply_to, casty_int, k);
-		} else {
-			casty_tell(state->echo, Ball, k + 1, casty_self(ctx));
-		}
-		return casty_same();
-	}
-	}
-	return casty_unhandled();
-}
-
-static casty_behavior
-driver(Driver state)
-{
-	return casty_receive(driver_receive, &state, sizeof state);
-}
+// Idle actor to actor: bench/pingpong.c's two actors, one message at a
+// time, so every tell finds its target idle.
 
 static void
 idle_actor(casty_system *sys)
 {
-	EchoMsg_ref   echo;
-	DriverMsg_ref drv;
-	casty_msg    *reply;
-
-	casty_spawn(
-	    sys, EchoMsg, casty_receive(echo_receive, NULL, 0), NULL, &echo);
-	casty_spawn(sys, DriverMsg, driver((Driver){echo, 0, CASTY_REF_NONE}),
-	    NULL, &drv);
-	double t0 = bench_now();
-	int    rc = casty_ask(
-	       sys, drv, Play, reply_to, 600000, &reply, .rounds = IDLE_ROUNDS);
-	double t1 = bench_now();
-	bench_check("micro_tell", "idle ask", rc, CASTY_OK);
-	bench_check("micro_tell", "idle rounds",
-	    CASTY_AS(casty_int, reply)->value, IDLE_ROUNDS);
-	casty_msg_free(reply);
-	bench_metric("tell_idle_actor_ns", (t1 - t0) * 1e9 / (2 * IDLE_ROUNDS),
+	double seconds = pingpong_play(sys, "micro_tell", IDLE_ROUNDS);
+	bench_metric("tell_idle_actor_ns", seconds * 1e9 / (2 * IDLE_ROUNDS),
 	    "ns/msg");
 }
 

@@ -9,23 +9,11 @@
 
 #include <casty/casty.h>
 
+#include "tests/support/system_fixture.h"
+
 #include "tests/support/probe.h"
 
-static casty_system *sys;
-
-static void
-setup(void)
-{
-	cr_assert(eq(int, casty_system_create(NULL, &sys), CASTY_OK));
-}
-
-static void
-teardown(void)
-{
-	casty_system_destroy(sys);
-}
-
-TestSuite(actor, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(actor, .init = sys_setup, .fini = sys_teardown, .timeout = 60);
 
 // A counter with inline state and one with state too big to be inline.
 typedef struct {

@@ -7,23 +7,11 @@
 
 #include <casty/casty.h>
 
+#include "tests/support/system_fixture.h"
+
 #include "tests/support/probe.h"
 
-static casty_system *sys;
-
-static void
-setup(void)
-{
-	cr_assert(eq(int, casty_system_create(NULL, &sys), CASTY_OK));
-}
-
-static void
-teardown(void)
-{
-	casty_system_destroy(sys);
-}
-
-TestSuite(actor_tree, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(actor_tree, .init = sys_setup, .fini = sys_teardown, .timeout = 60);
 
 typedef struct {
 	int unused;

@@ -7,22 +7,10 @@
 
 #include <casty/casty.h>
 
-static casty_system *sys;
+#include "tests/support/system_fixture.h"
 
-static void
-setup(void)
-{
-	cr_assert(eq(int, casty_system_create(NULL, &sys), CASTY_OK));
-}
-
-static void
-teardown(void)
-{
-	casty_system_destroy(sys);
-}
-
-TestSuite(ask, .init = setup, .fini = teardown, .timeout = 60);
-TestSuite(ask_stress, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(ask, .init = sys_setup, .fini = sys_teardown, .timeout = 60);
+TestSuite(ask_stress, .init = sys_setup, .fini = sys_teardown, .timeout = 120);
 
 // Echo replies at once; Hold keeps the reply_to until Release.
 typedef struct {

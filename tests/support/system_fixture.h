@@ -1,0 +1,26 @@
+// tests/support/system_fixture.h: one system per test, created in the
+// suite's .init and destroyed (drained, stopped, freed) in its .fini:
+//   TestSuite(name, .init = sys_setup, .fini = sys_teardown);
+#ifndef CASTY_TESTS_SUPPORT_SYSTEM_FIXTURE_H
+#define CASTY_TESTS_SUPPORT_SYSTEM_FIXTURE_H
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+
+#include <casty/casty.h>
+
+static casty_system *sys;
+
+static void
+sys_setup(void)
+{
+	cr_assert(eq(int, casty_system_create(NULL, &sys), CASTY_OK));
+}
+
+static void
+sys_teardown(void)
+{
+	casty_system_destroy(sys);
+}
+
+#endif // CASTY_TESTS_SUPPORT_SYSTEM_FIXTURE_H
