@@ -17,6 +17,7 @@
 
 #include <casty/casty.h>
 
+#include "runtime/inject.h"
 #include "runtime/mbox.h"
 
 typedef struct cst_worker cst_worker;
@@ -42,7 +43,7 @@ struct casty_cell {
 	_Atomic uint32_t   gen;  // incarnation; grows at each stop
 	uint32_t           kind; // cst_cell_kind, fixed for the cell's life
 	casty_system      *sys;
-	struct casty_cell *next_ready; // injection queue
+	cst_inject_node    ready; // link in the injection queue
 
 	// Owned by the worker running the actor.
 	uint32_t              status;
@@ -64,7 +65,7 @@ struct casty_cell {
 	char              *name; // NULL: generated from uid
 	uint64_t           uid;
 	cst_cell_cold     *cold; // watchers and watched refs, when any
-	// Free lists. Not next_ready: a free cell can still be scheduled by
+	// Free lists. Not ready: a free cell can still be scheduled by
 	// a late producer, to drain what it pushed.
 	struct casty_cell *next_free;
 };

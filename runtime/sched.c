@@ -53,39 +53,16 @@ _Thread_local cst_worker *cst_tls_worker
 static void
 inject_push(cst_sched *s, casty_cell *cell)
 {
-	cell->next_ready = NULL;
-	pthread_mutex_lock(&s->inject_lock);
-	if (s->inject_tail != NULL) {
-		s->inject_tail->next_ready = cell;
-	} else {
-		s->inject_head = cell;
-	}
-	s->inject_tail = cell;
-	// seq_cst: read without the lock by parking workers (see above).
-	atomic_fetch_add_explicit(&s->inject_len, 1, memory_order_seq_cst);
-	pthread_mutex_unlock(&s->inject_lock);
+	cst_inject_push(&s->inject, &cell->ready);
 }
 
 static casty_cell *
 inject_pop(cst_sched *s)
 {
-	// Relaxed: a hint; a stale zero only delays the pop to a later round
-	// (parking re-checks with seq_cst).
-	if (atomic_load_explicit(&s->inject_len, memory_order_relaxed) == 0) {
-		return NULL;
-	}
-	pthread_mutex_lock(&s->inject_lock);
-	casty_cell *cell = s->inject_head;
-	if (cell != NULL) {
-		s->inject_head = cell->next_ready;
-		if (s->inject_head == NULL) {
-			s->inject_tail = NULL;
-		}
-		atomic_fetch_sub_explicit(
-			&s->inject_len, 1, memory_order_relaxed);
-	}
-	pthread_mutex_unlock(&s->inject_lock);
-	return cell;
+	cst_inject_node *node = cst_inject_pop(&s->inject);
+	return node != NULL ? (casty_cell *)((char *)node -
+					   offsetof(casty_cell, ready))
+			    : NULL;
 }
 
 static void
@@ -144,7 +121,7 @@ cst_schedule(casty_cell *cell)
 static bool
 work_visible(cst_sched *s)
 {
-	if (atomic_load_explicit(&s->inject_len, memory_order_seq_cst) != 0) {
+	if (cst_inject_len(&s->inject, memory_order_seq_cst) != 0) {
 		return true;
 	}
 	for (unsigned i = 0; i < s->nworkers; i++) {
@@ -159,8 +136,7 @@ static bool
 local_has_work(cst_worker *w)
 {
 	return w->lifo != NULL || !cst_deque_looks_empty(&w->deque) ||
-	       atomic_load_explicit(&w->sched->inject_len,
-		       memory_order_relaxed) != 0;
+	       cst_inject_len(&w->sched->inject, memory_order_relaxed) != 0;
 }
 
 // The hot actor: an actor whose mailbox a run found empty is not marked
@@ -455,13 +431,11 @@ cst_sched_start(cst_sched *s, casty_system *sys, unsigned nworkers,
 	s->sys = sys;
 	s->nworkers = nworkers;
 	s->throughput = throughput;
-	s->inject_head = s->inject_tail = NULL;
-	atomic_init(&s->inject_len, 0);
+	cst_inject_init(&s->inject);
 	atomic_init(&s->searching, 0);
 	atomic_init(&s->nparked, 0);
 	atomic_init(&s->shutdown, false);
 	s->nidle = 0;
-	pthread_mutex_init(&s->inject_lock, NULL);
 	pthread_mutex_init(&s->idle_lock, NULL);
 	pthread_mutex_init(&s->drain_lock, NULL);
 	pthread_cond_init(&s->drain_cond, NULL);
@@ -535,7 +509,7 @@ cst_sched_fini(cst_sched *s)
 	cst_free_sized(s->idle, sizeof(unsigned) * s->nworkers);
 	s->workers = NULL;
 	s->idle = NULL;
-	pthread_mutex_destroy(&s->inject_lock);
+	cst_inject_fini(&s->inject);
 	pthread_mutex_destroy(&s->idle_lock);
 	pthread_mutex_destroy(&s->drain_lock);
 	pthread_cond_destroy(&s->drain_cond);

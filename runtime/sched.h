@@ -49,9 +49,7 @@ struct cst_sched {
 
 	// The injection queue: runnable actors from threads that are not
 	// workers, and actors yielded after a full batch.
-	alignas(64) pthread_mutex_t inject_lock;
-	casty_cell      *inject_head, *inject_tail;
-	_Atomic uint32_t inject_len; // hint, read without the lock
+	cst_inject inject;
 
 	// Idle bookkeeping (see sched.c for the protocol).
 	alignas(64) _Atomic uint32_t searching; // workers looking for work
