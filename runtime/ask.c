@@ -10,10 +10,12 @@
 // since the slot never again holds this incarnation's waiting value, and
 // becomes a dead letter: nothing leaks, nothing reaches a later ask.
 //
-// The asker sleeps on the futex word `signal`, which a reply sets to 1.
-// A late replier may set it on a reused cell; the asker therefore decides
-// by the slot, and clears the signal with an exchange (which reads the
-// latest value) before sleeping again.
+// The asker spins briefly on the slot, then sleeps on the futex word
+// `signal` after announcing it (SIG_SLEEPING); the replier exchanges in
+// SIG_REPLIED and makes the wake-up syscall only when it finds the asker
+// asleep. A replier delayed past its ask may still signal a reused cell;
+// the asker therefore decides by the slot alone, and a signal that does
+// not go with a reply only costs it one more look.
 // Tested by: tests/runtime/test_ask.c.
 #include "runtime/ask.h"
 
@@ -24,6 +26,12 @@
 #include "runtime/park.h"
 #include "runtime/sched.h"
 #include "runtime/system.h"
+
+// The futex word: nobody asleep, a reply has come, the asker sleeps.
+enum { SIG_IDLE, SIG_REPLIED, SIG_SLEEPING };
+
+// About 20-50 us of pause instructions before the asker sleeps.
+#define ASK_SPINS 2000
 
 static uintptr_t
 waiting(uint32_t gen)
@@ -47,10 +55,12 @@ cst_promise_complete(casty_cell *cell, casty_msg *msg)
 	if (atomic_compare_exchange_strong_explicit(&cell->promise.slot,
 		    &expect, (uintptr_t)msg, memory_order_release,
 		    memory_order_relaxed)) {
-		// Release: pairs with the asker's exchange of signal.
-		atomic_store_explicit(
-			&cell->promise.signal, 1, memory_order_release);
-		cst_futex_wake(&cell->promise.signal, 1);
+		// acq_rel: release pairs with the asker's CAS of signal; the
+		// syscall is paid only when the asker has gone to sleep.
+		if (atomic_exchange_explicit(&cell->promise.signal, SIG_REPLIED,
+			    memory_order_acq_rel) == SIG_SLEEPING) {
+			cst_futex_wake(&cell->promise.signal, 1);
+		}
 		return;
 	}
 	cst_dead_letter(cell, msg);
@@ -83,12 +93,23 @@ casty_ask_msg(casty_system *sys, casty_ref to, const casty_msg_type *type,
 	// Relaxed: published to repliers by the mailbox push of the request.
 	atomic_store_explicit(&p->promise.slot, waiting(me.gen),
 		memory_order_relaxed);
-	atomic_store_explicit(&p->promise.signal, 0, memory_order_relaxed);
+	atomic_store_explicit(&p->promise.signal, SIG_IDLE, memory_order_relaxed);
 
 	casty_msg *req = cst_msg_new(type, tag, payload, to.gen);
 	memcpy(req->payload + reply_offset, &me, sizeof me);
 	cst_deliver(to.cell, req);
 
+	// Spin a little first: a reply within microseconds then costs no
+	// sleep and no wake-up syscall on either side.
+	for (int i = 0; i < ASK_SPINS; i++) {
+		// Acquire: pairs with the release CAS of the replier.
+		if ((atomic_load_explicit(&p->promise.slot,
+			     memory_order_acquire) &
+			    1) == 0) {
+			break;
+		}
+		cst_cpu_relax();
+	}
 	int64_t deadline = cst_now_ns() + timeout_ms * 1000000;
 	for (;;) {
 		// Acquire: pairs with the release CAS of the replier.
@@ -98,11 +119,24 @@ casty_ask_msg(casty_system *sys, casty_ref to, const casty_msg_type *type,
 		if ((s & 1) == 0 || left <= 0) {
 			break;
 		}
-		if (atomic_exchange_explicit(&p->promise.signal, 0,
-			    memory_order_acq_rel) != 0) {
-			continue; // re-read the slot before sleeping
+		uint32_t idle = SIG_IDLE;
+		// acq_rel: announces the sleep to the replier's exchange; a
+		// failure means a reply (perhaps a late one for an earlier ask
+		// on this cell) has signalled: clear it and re-read the slot.
+		if (!atomic_compare_exchange_strong_explicit(&p->promise.signal,
+			    &idle, SIG_SLEEPING, memory_order_acq_rel,
+			    memory_order_acquire)) {
+			atomic_store_explicit(&p->promise.signal, SIG_IDLE,
+				memory_order_relaxed);
+			continue;
 		}
-		cst_futex_wait(&p->promise.signal, 0, left);
+		cst_futex_wait(&p->promise.signal, SIG_SLEEPING, left);
+		// Relaxed: only this thread sets SIG_SLEEPING; the slot load
+		// above decides.
+		uint32_t sleeping = SIG_SLEEPING;
+		atomic_compare_exchange_strong_explicit(&p->promise.signal,
+			&sleeping, SIG_IDLE, memory_order_relaxed,
+			memory_order_relaxed);
 	}
 	// Acquire: as above; closing the slot makes any later CAS fail.
 	uintptr_t s = atomic_exchange_explicit(
