@@ -441,11 +441,30 @@ next_uid(casty_system *sys)
 // reads none of these fields (it looks only at status and gen, and at the
 // payloads of the messages), and the start message that follows
 // publishes them to the run that handles it.
+// Pushes the start message straight into the new cell's mailbox, never
+// through the outbox: it must be there before the ref escapes, so that it
+// precedes every message sent to the new actor and every stop.
+static void
+send_start(casty_cell *cell)
+{
+	casty_ref  ref = cst_cell_ref(cell);
+	casty_msg *msg = cst_msg_new(
+		&cst_sys_start__type, CASTY_TAG_UNKNOWN, NULL, ref.gen);
+	if (cst_mbox_push(&cell->mbox, &msg->link)) {
+		cst_schedule(cell);
+	}
+}
+
 static casty_cell *
 new_cell(casty_system *sys, casty_cell *parent, const casty_protocol *proto,
 	char *name, casty_behavior behavior)
 {
 	casty_cell *cell = cst_cell_alloc(sys, CST_CELL_ACTOR);
+	// A new generation: the one the last stop left is never a live
+	// incarnation, so a ref read from a stopped cell before its parent
+	// released it (casty_ctx_child) stays dead. Release: pairs with the
+	// acquire load in cst_deliver, like the increment at stop.
+	atomic_fetch_add_explicit(&cell->gen, 1, memory_order_release);
 	cell->behavior = behavior;
 	cell->parent = parent;
 	cell->first_child = NULL;
@@ -483,6 +502,7 @@ casty_spawn_untyped(casty_system *sys, casty_ctx *parent,
 		} else {
 			cell = new_cell(sys, parent, proto, copy, behavior);
 			link_child(parent, cell);
+			send_start(cell);
 		}
 	} else {
 		pthread_mutex_lock(&sys->lock);
@@ -494,6 +514,9 @@ casty_spawn_untyped(casty_system *sys, casty_ctx *parent,
 		} else {
 			cell = new_cell(sys, NULL, proto, copy, behavior);
 			cst_system_link_root(sys, cell);
+			// Under the lock: a casty_system_stop that sees this root
+			// queues its stop behind the start.
+			send_start(cell);
 		}
 		pthread_mutex_unlock(&sys->lock);
 	}
@@ -504,11 +527,7 @@ casty_spawn_untyped(casty_system *sys, casty_ctx *parent,
 		cst_behavior_free(&behavior);
 		return rc;
 	}
-	casty_ref ref = cst_cell_ref(cell);
-	// The start message goes first into the mailbox, before the ref
-	// escapes, so it precedes every message sent to the new actor.
-	cst_send_sys(ref, &cst_sys_start__type, NULL);
-	*out = ref;
+	*out = cst_cell_ref(cell);
 	return CASTY_OK;
 }
 

@@ -126,8 +126,11 @@ casty_ask_msg(casty_system *sys, casty_ref to, const casty_msg_type *type,
 		if (!atomic_compare_exchange_strong_explicit(&p->promise.signal,
 			    &idle, SIG_SLEEPING, memory_order_acq_rel,
 			    memory_order_acquire)) {
-			atomic_store_explicit(&p->promise.signal, SIG_IDLE,
-				memory_order_relaxed);
+			// Acquire, and an exchange: a real reply's signal that
+			// lands just before this must be read (and its slot seen),
+			// not overwritten unseen.
+			atomic_exchange_explicit(&p->promise.signal, SIG_IDLE,
+				memory_order_acquire);
 			continue;
 		}
 		cst_futex_wait(&p->promise.signal, SIG_SLEEPING, left);

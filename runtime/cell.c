@@ -138,6 +138,14 @@ cst_cell_release(casty_cell *cell)
 	cst_cell_slab *slab = &cell->sys->slab;
 	unsigned       kind = cell->kind;
 
+	// A cell whose 32-bit generation is about to wrap is retired, not
+	// reused, so a very old ref can never name a new incarnation; the
+	// slab frees it with the others at destroy. Relaxed: we own it.
+	if (atomic_load_explicit(&cell->gen, memory_order_relaxed) >=
+	    UINT32_MAX - 4) {
+		return;
+	}
+
 	if (w != NULL && w->sched == &cell->sys->sched) {
 		cell->next_free = w->free_cells[kind];
 		w->free_cells[kind] = cell;

@@ -140,6 +140,7 @@ static bool
 local_has_work(cst_worker *w)
 {
 	return w->lifo != NULL || !cst_deque_looks_empty(&w->deque) ||
+	       (w->hot != NULL && cst_mbox_has_next(&w->hot->mbox)) ||
 	       cst_inject_len(&w->sched->inject, memory_order_relaxed) != 0;
 }
 
@@ -377,8 +378,18 @@ worker_main(void *arg)
 		stop_searching(w);
 		if (cst_actor_run(w, cell) == CST_RUN_EMPTY) {
 			keep_hot(w, cell);
-		} else if (local_has_work(w)) {
-			// A full batch: run it again after whatever else waits.
+			continue;
+		}
+		// A full batch. The hot actor must not wait behind an actor
+		// that keeps its batches full: settle it now, which makes it
+		// runnable (and stealable) if it has mail.
+		if (w->hot != NULL) {
+			casty_cell *hot = w->hot;
+			w->hot = NULL;
+			settle(hot);
+		}
+		if (local_has_work(w)) {
+			// Run it again after whatever else waits.
 			inject_push(s, cell);
 			notify(s);
 		} else {
@@ -428,6 +439,15 @@ cst_sched_wait_quiescent(cst_sched *s, int64_t timeout_ns)
 	return done;
 }
 
+static void
+destroy_sync(cst_sched *s)
+{
+	cst_inject_fini(&s->inject);
+	pthread_mutex_destroy(&s->idle_lock);
+	pthread_mutex_destroy(&s->drain_lock);
+	pthread_cond_destroy(&s->drain_cond);
+}
+
 int
 cst_sched_start(cst_sched *s, casty_system *sys, unsigned nworkers,
 	unsigned throughput)
@@ -448,6 +468,8 @@ cst_sched_start(cst_sched *s, casty_system *sys, unsigned nworkers,
 	if (s->workers == NULL || s->idle == NULL) {
 		cst_free_aligned(s->workers, sizeof(cst_worker) * nworkers, 64);
 		cst_free_sized(s->idle, sizeof(unsigned) * nworkers);
+		s->workers = NULL;
+		destroy_sync(s);
 		return ENOMEM;
 	}
 	for (unsigned i = 0; i < nworkers; i++) {
@@ -464,6 +486,7 @@ cst_sched_start(cst_sched *s, casty_system *sys, unsigned nworkers,
 				s->workers, sizeof(cst_worker) * nworkers, 64);
 			cst_free_sized(s->idle, sizeof(unsigned) * nworkers);
 			s->workers = NULL;
+			destroy_sync(s);
 			return ENOMEM;
 		}
 	}
@@ -513,8 +536,5 @@ cst_sched_fini(cst_sched *s)
 	cst_free_sized(s->idle, sizeof(unsigned) * s->nworkers);
 	s->workers = NULL;
 	s->idle = NULL;
-	cst_inject_fini(&s->inject);
-	pthread_mutex_destroy(&s->idle_lock);
-	pthread_mutex_destroy(&s->drain_lock);
-	pthread_cond_destroy(&s->drain_cond);
+	destroy_sync(s);
 }
