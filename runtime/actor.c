@@ -104,6 +104,7 @@ cold_free(casty_cell *cell)
 	}
 	cst_free_sized(c->watchers, c->capwatchers * sizeof(casty_ref));
 	cst_free_sized(c->watching, c->capwatching * sizeof(casty_ref));
+	cst_names_fini(&c->children);
 	cst_free_sized(c, sizeof(*c));
 	cell->cold = NULL;
 }
@@ -113,12 +114,9 @@ cold_free(casty_cell *cell)
 static casty_cell *
 find_child(casty_cell *parent, const char *name)
 {
-	for (casty_cell *c = parent->first_child; c; c = c->next_sibling) {
-		if (c->name != NULL && strcmp(c->name, name) == 0) {
-			return c;
-		}
-	}
-	return NULL;
+	return parent->cold != NULL
+		? cst_names_find(&parent->cold->children, name)
+		: NULL;
 }
 
 static void
@@ -131,6 +129,9 @@ link_child(casty_cell *parent, casty_cell *child)
 	}
 	parent->first_child = child;
 	parent->nchildren++;
+	if (child->name != NULL) {
+		cst_names_insert(&cold_of(parent)->children, child);
+	}
 }
 
 static void
@@ -146,6 +147,9 @@ unlink_child(casty_cell *parent, casty_cell *child)
 	}
 	child->next_sibling = child->prev_sibling = NULL;
 	parent->nchildren--;
+	if (child->name != NULL && parent->cold != NULL) {
+		cst_names_remove(&parent->cold->children, child);
+	}
 }
 
 // Stopping.

@@ -19,6 +19,7 @@
 
 #include "runtime/inject.h"
 #include "runtime/mbox.h"
+#include "runtime/names.h"
 
 typedef struct cst_worker cst_worker;
 typedef struct casty_cell casty_cell; // what casty_ctx names publicly
@@ -76,6 +77,7 @@ struct cst_cell_cold {
 	uint32_t   nwatchers, capwatchers;
 	casty_ref *watching; // whom we watch
 	uint32_t   nwatching, capwatching;
+	cst_names  children; // named children, by name
 };
 
 /** cst_cell_ref returns the ref of the cell's current incarnation. */

@@ -100,12 +100,7 @@ casty_system_stats_get(casty_system *sys, casty_system_stats *out)
 casty_cell *
 cst_system_find_root(casty_system *sys, const char *name)
 {
-	for (casty_cell *c = sys->first_root; c; c = c->next_sibling) {
-		if (c->name != NULL && strcmp(c->name, name) == 0) {
-			return c;
-		}
-	}
-	return NULL;
+	return cst_names_find(&sys->roots_by_name, name);
 }
 
 void
@@ -121,6 +116,9 @@ cst_system_link_root(casty_system *sys, casty_cell *cell)
 	}
 	sys->last_root = cell;
 	sys->nroots++;
+	if (cell->name != NULL) {
+		cst_names_insert(&sys->roots_by_name, cell);
+	}
 }
 
 // Called with sys->lock held.
@@ -152,6 +150,9 @@ cst_system_root_stopped(casty_system *sys, casty_cell *cell)
 	}
 	cell->next_sibling = cell->prev_sibling = NULL;
 	sys->nroots--;
+	if (cell->name != NULL) {
+		cst_names_remove(&sys->roots_by_name, cell);
+	}
 	cst_cell_free_name(cell);
 	cst_cell_release(cell);
 	terminate_if_done(sys);
@@ -201,6 +202,7 @@ casty_system_destroy(casty_system *sys)
 	cst_sched_fini(&sys->sched);
 	cst_cell_slab_fini(&sys->slab);
 	cst_pool_depot_drain();
+	cst_names_fini(&sys->roots_by_name);
 	pthread_cond_destroy(&sys->cond);
 	pthread_mutex_destroy(&sys->lock);
 	cst_free_sized(sys->name, strlen(sys->name) + 1);

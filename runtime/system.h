@@ -28,6 +28,7 @@ struct casty_system {
 	pthread_cond_t  cond;
 	casty_cell     *first_root, *last_root;
 	uint64_t        nroots;
+	cst_names       roots_by_name;
 	_Atomic uint32_t state; // cst_system_state
 
 	// Counters; relaxed: statistics only.
