@@ -6,6 +6,7 @@
 #include <criterion/new/assert.h>
 #include <errno.h>
 #include <stdatomic.h>
+#include <string.h>
 
 #include <casty/casty.h>
 
@@ -237,4 +238,56 @@ Test(actor, watching_a_stopped_actor_gives_terminated_at_once)
 	// c is gone; a new watcher still hears of it.
 	cr_assert(eq(int, probe_watch(sys, probe2, c.ref), CASTY_OK));
 	cr_assert(ge(int, probe_await(sys, probe2, c.ref), 0));
+}
+
+// Setup that returns no usable behavior stops the actor (and says so on
+// stderr) instead of leaving it half alive.
+typedef struct {
+	casty_ref reply_to;
+} Where;
+CASTY_MESSAGE(Where, reply_to);
+CASTY_PROTOCOL(WhereMsg, Where);
+
+CASTY_SETUP(bad_setup, void)
+{
+	return casty_same();
+}
+
+CASTY_HANDLER(where_receive, void)
+{
+	char path[128], name[64];
+	casty_ctx_path(ctx, path, sizeof path);
+	casty_ctx_name(ctx, name, sizeof name);
+	casty_send_textf(CASTY_AS(Where, msg)->reply_to, "%s|%s", path, name);
+	return casty_same();
+}
+
+Test(actor, setup_returning_same_stops_the_actor)
+{
+	ProbeMsg_ref probe = probe_spawn(sys, "probe");
+	WhereMsg_ref w;
+	cr_assert(eq(int, casty_spawn(sys, WhereMsg,
+				  casty_setup(bad_setup, NULL, 0), "bad", &w),
+		CASTY_OK));
+	cr_assert(eq(int, probe_watch(sys, probe, w.ref), CASTY_OK));
+	cr_assert(ge(int, probe_await(sys, probe, w.ref), 0));
+}
+
+Test(actor, unnamed_actors_get_a_generated_name_and_a_path)
+{
+	WhereMsg_ref w;
+	casty_msg   *reply;
+	casty_spawn(sys, WhereMsg, casty_receive(where_receive, NULL, 0), NULL,
+		&w);
+	cr_assert(eq(int, casty_ask(sys, w, Where, reply_to, 60000, &reply),
+		CASTY_OK));
+	char text[96];
+	memcpy(text, CASTY_AS(casty_text, reply)->value, sizeof text);
+	char *bar = strchr(text, '|');
+	cr_assert(not(eq(ptr, bar, NULL)));
+	*bar = '\0'; // text: the path, bar + 1: the name
+	cr_assert(eq(chr, bar[1], '$'), "generated names start with $");
+	cr_assert(eq(chr, text[0], '/'));
+	cr_assert(eq(str, text + 1, bar + 1), "a root's path is / and its name");
+	casty_msg_free(reply);
 }

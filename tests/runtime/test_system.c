@@ -174,3 +174,26 @@ Test(system, two_systems_run_side_by_side)
 	casty_msg_free(reply);
 	casty_system_destroy(b);
 }
+
+// An actor that never runs dry: destroy waits for the drain timeout, then
+// stops it anyway.
+CASTY_HANDLER(forever_receive, void)
+{
+	casty_tell(TickMsg_ref_from(casty_self(ctx)), Tick, 0);
+	return casty_same();
+}
+
+Test(system, destroy_stops_an_actor_that_never_goes_idle)
+{
+	casty_system_config cfg;
+	casty_system       *sys;
+	TickMsg_ref         t;
+	casty_system_config_init(&cfg);
+	cfg.drain_timeout_ms = 20;
+	cr_assert(eq(int, casty_system_create(&cfg, &sys), CASTY_OK));
+	casty_spawn(sys, TickMsg, casty_receive(forever_receive, NULL, 0), "f",
+		&t);
+	casty_tell(t, Tick, 0);
+	casty_system_destroy(sys); // returns: the stop is queued behind ticks
+	cr_assert(eq(ptr, NULL, NULL));
+}
