@@ -8,7 +8,8 @@
 // The redefinition rules of the spec are kept with flags on each table:
 // who created it (a [header], a header on the way to another, or dotted
 // keys) and whether it is sealed (an inline table). See nav_header and
-// parse_keyval for how they are checked.
+// parse_keyval for how they are checked. Strings and numbers are scanned
+// in toml_scalar.c.
 #include "runtime/toml.h"
 
 #include <errno.h>
@@ -20,44 +21,8 @@
 #include <string.h>
 
 #include "runtime/alloc.h"
+#include "runtime/toml_parse.h"
 
-// A config file is small; the bound keeps line and column counts in range.
-#define MAX_SIZE ((size_t)16 << 20)
-
-enum {
-	T_INLINE   = 1,  // an inline table: nothing may be added later
-	T_DEFINED  = 2,  // a [header] defined it
-	T_IMPLICIT = 4,  // a [header] created it on the way to a sub-table
-	T_DOTTED   = 8,  // dotted keys created it
-	T_AOT      = 16, // an array of tables, appended to by [[header]]
-};
-
-typedef struct pos {
-	unsigned line;
-	unsigned col;
-} pos;
-
-typedef struct keypart {
-	char  *s; // owned until a table takes it (then NULL)
-	size_t len;
-	pos    at;
-} keypart;
-
-typedef struct parser {
-	const char     *cur;
-	const char     *end;
-	const char     *bol; // beginning of the current line
-	unsigned        line;
-	const char     *col_at; // here() caches the column of col_at
-	unsigned        col;
-	cst_toml_value *root;
-	cst_toml_value *table; // where key/value lines go
-	unsigned        table_depth;
-	char            path[256]; // dotted key being parsed, for errors
-	size_t          path_len;
-	const char     *filename;
-	cst_toml_error *err;
-} parser;
 
 static int parse_value(parser *p, unsigned depth, cst_toml_value **out);
 
@@ -75,8 +40,8 @@ count_chars(const char *from, const char *to)
 
 // here returns the position of p->cur; the cache keeps a long line of
 // keys linear.
-static pos
-here(parser *p)
+pos
+cst_toml_here(parser *p)
 {
 	if (p->col_at < p->bol) {
 		p->col_at = p->bol;
@@ -88,8 +53,8 @@ here(parser *p)
 }
 
 // pos_at returns the position of at, which is on p->cur's line or after.
-static pos
-pos_at(const parser *p, const char *at)
+pos
+cst_toml_pos_at(const parser *p, const char *at)
 {
 	unsigned    line = p->line;
 	const char *bol  = p->bol;
@@ -102,8 +67,8 @@ pos_at(const parser *p, const char *at)
 	return (pos){line, count_chars(bol, at) + 1};
 }
 
-__attribute__((format(printf, 3, 4))) static int
-fail(parser *p, pos at, const char *fmt, ...)
+int
+cst_toml_fail(parser *p, pos at, const char *fmt, ...)
 {
 	cst_toml_error *e = p->err;
 	if (e != NULL) {
@@ -120,10 +85,10 @@ fail(parser *p, pos at, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static int
-fail_oom(parser *p)
+int
+cst_toml_fail_oom(parser *p)
 {
-	fail(p, here(p), "out of memory");
+	cst_toml_fail(p, cst_toml_here(p), "out of memory");
 	return -ENOMEM;
 }
 
@@ -139,8 +104,8 @@ path_put(parser *p, const char *s, size_t n)
 	p->path[p->path_len] = '\0';
 }
 
-static bool
-is_bare(char c)
+bool
+cst_toml_is_bare(char c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 	       (c >= '0' && c <= '9') || c == '_' || c == '-';
@@ -151,7 +116,7 @@ path_push(parser *p, const keypart *k)
 {
 	bool bare = k->len > 0;
 	for (size_t i = 0; i < k->len; i++) {
-		bare = bare && is_bare(k->s[i]);
+		bare = bare && cst_toml_is_bare(k->s[i]);
 	}
 	if (p->path_len > 0) {
 		path_put(p, ".", 1);
@@ -170,8 +135,8 @@ path_pop(parser *p, size_t len)
 
 // The first pass: TOML allows tab, LF and CRLF, and no other control
 // character, anywhere; the text must be UTF-8.
-static size_t
-utf8_len(const unsigned char *s, const unsigned char *end)
+size_t
+cst_toml_utf8_len(const unsigned char *s, const unsigned char *end)
 {
 	unsigned c = s[0];
 	size_t   n;
@@ -215,21 +180,21 @@ check_text(parser *p)
 			bol = (const char *)++s;
 		} else if (c == '\r') {
 			if (s + 1 == end || s[1] != '\n') {
-				return fail(p, AT,
+				return cst_toml_fail(p, AT,
 				    "carriage return not followed by newline");
 			}
 			s++;
 		} else if (c == 0) {
-			return fail(p, AT, "NUL character in text");
+			return cst_toml_fail(p, AT, "NUL character in text");
 		} else if ((c < 0x20 && c != '\t') || c == 0x7F) {
-			return fail(
+			return cst_toml_fail(
 			    p, AT, "control character U+%04X not allowed", c);
 		} else if (c < 0x80) {
 			s++;
 		} else {
-			size_t n = utf8_len(s, end);
+			size_t n = cst_toml_utf8_len(s, end);
 			if (n == 0) {
-				return fail(p, AT, "invalid UTF-8");
+				return cst_toml_fail(p, AT, "invalid UTF-8");
 			}
 			s += n;
 		}
@@ -258,14 +223,14 @@ skip_comment(parser *p)
 	}
 }
 
-static bool
-at_newline(const parser *p)
+bool
+cst_toml_at_newline(const parser *p)
 {
 	return p->cur < p->end && (*p->cur == '\n' || *p->cur == '\r');
 }
 
-static void
-eat_newline(parser *p)
+void
+cst_toml_eat_newline(parser *p)
 {
 	p->cur += *p->cur == '\r' ? 2 : 1; // check_text made CR a CRLF
 	p->line++;
@@ -273,8 +238,8 @@ eat_newline(parser *p)
 }
 
 // skip_to moves to `to`, counting the newlines on the way.
-static void
-skip_to(parser *p, const char *to)
+void
+cst_toml_skip_to(parser *p, const char *to)
 {
 	for (; p->cur < to; p->cur++) {
 		if (*p->cur == '\n') {
@@ -291,17 +256,17 @@ skip_space(parser *p)
 	for (;;) {
 		skip_ws(p);
 		skip_comment(p);
-		if (!at_newline(p)) {
+		if (!cst_toml_at_newline(p)) {
 			return;
 		}
-		eat_newline(p);
+		cst_toml_eat_newline(p);
 	}
 }
 
 // Values and tables.
 
-static cst_toml_value *
-new_value(cst_toml_kind kind, pos at, unsigned flags)
+cst_toml_value *
+cst_toml_new_value(cst_toml_kind kind, pos at, unsigned flags)
 {
 	cst_toml_value *v = cst_calloc(sizeof(*v));
 	if (v != NULL) {
@@ -459,257 +424,6 @@ array_push(cst_toml_value *a, cst_toml_value *v)
 // Strings. Each is scanned twice by the same code: once to check it and
 // measure it (out == NULL), once to copy it into an exact allocation.
 
-static size_t
-utf8_put(char *out, uint32_t cp)
-{
-	char   b[4];
-	size_t n;
-	if (cp < 0x80) {
-		b[0] = (char)cp, n = 1;
-	} else if (cp < 0x800) {
-		b[0] = (char)(0xC0 | cp >> 6), n = 2;
-	} else if (cp < 0x10000) {
-		b[0] = (char)(0xE0 | cp >> 12), n = 3;
-	} else {
-		b[0] = (char)(0xF0 | cp >> 18), n = 4;
-	}
-	for (size_t i = 1; i < n; i++) {
-		b[i] = (char)(0x80 | ((cp >> (6 * (n - 1 - i))) & 0x3F));
-	}
-	if (out != NULL) {
-		memcpy(out, b, n);
-	}
-	return n;
-}
-
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
-}
-
-#define PUT(c)                                                                 \
-	do {                                                                   \
-		if (out != NULL) {                                             \
-			out[len] = (c);                                        \
-		}                                                              \
-		len++;                                                         \
-	} while (0)
-
-// closing_quotes handles a run of quotes q in a multi-line string: up to
-// two quotes may stand just before the closing three. It returns the
-// length of the run when it closes the string, 0 when it does not, or
-// SIZE_MAX for too many quotes.
-static size_t
-closing_quotes(const parser *p, const char *s, char q)
-{
-	size_t n = 0;
-	while (s + n < p->end && s[n] == q && n < 6) {
-		n++;
-	}
-	if (n < 3) {
-		return 0;
-	}
-	return n > 5 ? SIZE_MAX : n;
-}
-
-static int
-scan_escape(parser *p, const char **sp, char *out, size_t *lenp, bool multi)
-{
-	const char *esc = *sp, *s = esc + 1;
-	size_t      len = *lenp;
-	if (s == p->end) {
-		return fail(p, pos_at(p, esc), "unterminated string");
-	}
-	char c = *s++;
-	switch (c) {
-	case 'b':
-		PUT('\b');
-		break;
-	case 't':
-		PUT('\t');
-		break;
-	case 'n':
-		PUT('\n');
-		break;
-	case 'f':
-		PUT('\f');
-		break;
-	case 'r':
-		PUT('\r');
-		break;
-	case '"':
-		PUT('"');
-		break;
-	case '\\':
-		PUT('\\');
-		break;
-	case 'u':
-	case 'U': {
-		int      n  = c == 'u' ? 4 : 8;
-		uint32_t cp = 0;
-		for (int i = 0; i < n; i++) {
-			int d = s + i < p->end ? hex_value(s[i]) : -1;
-			if (d < 0) {
-				return fail(p, pos_at(p, esc),
-				    "invalid unicode escape \\%c", c);
-			}
-			cp = cp << 4 | (uint32_t)d;
-		}
-		if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-			return fail(p, pos_at(p, esc),
-			    "invalid unicode escape \\%c%.*s: not a scalar "
-			    "value",
-			    c, n, s);
-		}
-		if (cp == 0) {
-			return fail(p, pos_at(p, esc),
-			    "NUL character (\\%c%.*s) not allowed in strings",
-			    c, n, s);
-		}
-		len += utf8_put(out != NULL ? out + len : NULL, cp);
-		s += n;
-		break;
-	}
-	default:
-		if (multi &&
-		    (c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
-			// A line-ending backslash eats the newline and all
-			// whitespace up to the next visible character.
-			const char *t = s - 1;
-			while (t < p->end && (*t == ' ' || *t == '\t')) {
-				t++;
-			}
-			if (t == p->end || (*t != '\n' && *t != '\r')) {
-				return fail(p, pos_at(p, esc),
-				    "invalid escape: only whitespace may "
-				    "follow "
-				    "a line-ending backslash");
-			}
-			while (t < p->end && (*t == ' ' || *t == '\t' ||
-			                         *t == '\n' || *t == '\r')) {
-				t++;
-			}
-			s = t;
-			break;
-		}
-		// Show the whole character, which may be several bytes.
-		size_t n = 1;
-		if ((unsigned char)c >= 0x80) {
-			n = utf8_len((const unsigned char *)s - 1,
-			    (const unsigned char *)p->end);
-		}
-		return fail(
-		    p, pos_at(p, esc), "invalid escape \\%.*s", (int)n, s - 1);
-	}
-	*sp   = s;
-	*lenp = len;
-	return 0;
-}
-
-// scan_string reads the body of a string from p->cur (past the opening
-// quotes) and sets *after past the closing ones.
-static int
-scan_string(parser *p, pos open, char q, bool multi, char *out, size_t *lenp,
-    const char **after)
-{
-	const char *s   = p->cur;
-	size_t      len = 0;
-	for (;;) {
-		if (s == p->end) {
-			return fail(p, open, "unterminated string");
-		}
-		char c = *s;
-		if (c == q && !multi) {
-			*after = s + 1;
-			break;
-		}
-		if (c == q) {
-			size_t n = closing_quotes(p, s, q);
-			if (n == SIZE_MAX) {
-				return fail(p, pos_at(p, s),
-				    "too many quotes at the end of a "
-				    "multi-line "
-				    "string");
-			}
-			if (n != 0) {
-				for (size_t i = 3; i < n; i++) {
-					PUT(q);
-				}
-				*after = s + n;
-				break;
-			}
-			PUT(c);
-			s++;
-		} else if (c == '\n' || c == '\r') {
-			if (!multi) {
-				return fail(p, open, "unterminated string");
-			}
-			if (c == '\n') { // CRLF is kept as LF
-				PUT('\n');
-			}
-			s++;
-		} else if (c == '\\' && q == '"') {
-			size_t n  = len;
-			int    rc = scan_escape(p, &s, out, &n, multi);
-			if (rc != 0) {
-				return rc;
-			}
-			len = n;
-		} else {
-			PUT(c);
-			s++;
-		}
-	}
-	*lenp = len;
-	return 0;
-}
-
-#undef PUT
-
-// parse_string parses a string at p->cur ('"' or '\'') into *sp, *lenp.
-static int
-parse_string(parser *p, bool allow_multi, char **sp, size_t *lenp)
-{
-	pos    open  = here(p);
-	char   q     = *p->cur;
-	bool   multi = p->end - p->cur >= 3 && p->cur[1] == q && p->cur[2] == q;
-	size_t len;
-	const char *after;
-	if (multi && !allow_multi) {
-		return fail(p, open, "a key cannot be a multi-line string");
-	}
-	p->cur += multi ? 3 : 1;
-	if (multi && at_newline(p)) { // the newline after """ is trimmed
-		eat_newline(p);
-	}
-	int rc = scan_string(p, open, q, multi, NULL, &len, &after);
-	if (rc != 0) {
-		return rc;
-	}
-	char *s = cst_alloc(len + 1);
-	if (s == NULL) {
-		return fail_oom(p);
-	}
-	scan_string(p, open, q, multi, s, &len, &after);
-	s[len] = '\0';
-	skip_to(p, after);
-	*sp   = s;
-	*lenp = len;
-	return 0;
-}
-
-// Keys.
-
 static void
 free_keys(keypart *k, size_t n)
 {
@@ -722,21 +436,21 @@ free_keys(keypart *k, size_t n)
 static int
 parse_simple_key(parser *p, keypart *k)
 {
-	k->at = here(p);
+	k->at = cst_toml_here(p);
 	if (p->cur < p->end && (*p->cur == '"' || *p->cur == '\'')) {
-		return parse_string(p, false, &k->s, &k->len);
+		return cst_toml_parse_string(p, false, &k->s, &k->len);
 	}
 	const char *s = p->cur;
-	while (p->cur < p->end && is_bare(*p->cur)) {
+	while (p->cur < p->end && cst_toml_is_bare(*p->cur)) {
 		p->cur++;
 	}
 	if (p->cur == s) {
-		return fail(p, k->at, "expected a key");
+		return cst_toml_fail(p, k->at, "expected a key");
 	}
 	k->len = (size_t)(p->cur - s);
 	k->s   = cst_alloc(k->len + 1);
 	if (k->s == NULL) {
-		return fail_oom(p);
+		return cst_toml_fail_oom(p);
 	}
 	memcpy(k->s, s, k->len);
 	k->s[k->len] = '\0';
@@ -751,7 +465,7 @@ parse_key(parser *p, keypart *k, size_t *n)
 	*n = 0;
 	for (;;) {
 		if (*n == CST_TOML_MAX_DEPTH) {
-			return fail(p, here(p),
+			return cst_toml_fail(p, cst_toml_here(p),
 			    "nesting too deep (more than %d levels)",
 			    CST_TOML_MAX_DEPTH);
 		}
@@ -772,7 +486,7 @@ parse_key(parser *p, keypart *k, size_t *n)
 static int
 too_deep(parser *p, pos at)
 {
-	return fail(p, at, "nesting too deep (more than %d levels)",
+	return cst_toml_fail(p, at, "nesting too deep (more than %d levels)",
 	    CST_TOML_MAX_DEPTH);
 }
 
@@ -782,20 +496,20 @@ not_a_table(parser *p, const keypart *k, const cst_toml_value *v)
 {
 	int n = k->len > 64 ? 64 : (int)k->len;
 	if (v->kind == CST_TOML_TABLE && (v->flags & T_INLINE)) {
-		return fail(
+		return cst_toml_fail(
 		    p, k->at, "cannot extend inline table '%.*s'", n, k->s);
 	}
 	if (v->kind == CST_TOML_TABLE) {
-		return fail(p, k->at,
+		return cst_toml_fail(p, k->at,
 		    "cannot add to table '%.*s' with dotted keys: it was "
 		    "defined by a [header]",
 		    n, k->s);
 	}
 	if (v->kind == CST_TOML_ARRAY && (v->flags & T_AOT)) {
-		return fail(p, k->at,
+		return cst_toml_fail(p, k->at,
 		    "key '%.*s' is an array of tables, not a table", n, k->s);
 	}
-	return fail(p, k->at, "key '%.*s' is already a %s, not a table", n,
+	return cst_toml_fail(p, k->at, "key '%.*s' is already a %s, not a table", n,
 	    k->s, cst_toml_kind_name(v->kind));
 }
 
@@ -815,7 +529,7 @@ parse_keyval(parser *p, cst_toml_value *t, unsigned depth)
 		path_push(p, &k[i]);
 	}
 	if (p->cur == p->end || *p->cur != '=') {
-		rc = fail(p, here(p), "expected '=' after key");
+		rc = cst_toml_fail(p, cst_toml_here(p), "expected '=' after key");
 		goto out;
 	}
 	path_pop(p, saved);
@@ -830,10 +544,10 @@ parse_keyval(parser *p, cst_toml_value *t, unsigned depth)
 		cst_toml_entry *e = table_find(t, k[i].s, k[i].len);
 		if (e == NULL) {
 			cst_toml_value *nt =
-			    new_value(CST_TOML_TABLE, k[i].at, T_DOTTED);
+			    cst_toml_new_value(CST_TOML_TABLE, k[i].at, T_DOTTED);
 			if (nt == NULL || table_add(t, &k[i], nt) != 0) {
 				cst_free_sized(nt, sizeof(*nt));
-				rc = fail_oom(p);
+				rc = cst_toml_fail_oom(p);
 				goto out;
 			}
 			t = nt;
@@ -850,7 +564,7 @@ parse_keyval(parser *p, cst_toml_value *t, unsigned depth)
 	keypart *last = &k[n - 1];
 	path_push(p, last);
 	if (table_find(t, last->s, last->len) != NULL) {
-		rc = fail(p, last->at, "duplicate key '%.*s'",
+		rc = cst_toml_fail(p, last->at, "duplicate key '%.*s'",
 		    last->len > 64 ? 64 : (int)last->len, last->s);
 		goto out;
 	}
@@ -861,7 +575,7 @@ parse_keyval(parser *p, cst_toml_value *t, unsigned depth)
 	}
 	if (table_add(t, last, v) != 0) {
 		cst_toml_free(v);
-		rc = fail_oom(p);
+		rc = cst_toml_fail_oom(p);
 	}
 out:
 	free_keys(k, n);
@@ -878,10 +592,10 @@ header_last(parser *p, cst_toml_value *t, keypart *k, bool aot, pos at,
 	cst_toml_entry *e = table_find(t, k->s, k->len);
 	cst_toml_value *v = e != NULL ? e->value : NULL;
 	if (!aot && v == NULL) {
-		v = new_value(CST_TOML_TABLE, at, T_DEFINED);
+		v = cst_toml_new_value(CST_TOML_TABLE, at, T_DEFINED);
 		if (v == NULL || table_add(t, k, v) != 0) {
 			cst_free_sized(v, sizeof(*v));
-			return fail_oom(p);
+			return cst_toml_fail_oom(p);
 		}
 		*out = v;
 		return 0;
@@ -898,28 +612,28 @@ header_last(parser *p, cst_toml_value *t, keypart *k, bool aot, pos at,
 			return 0;
 		}
 		if (v->kind == CST_TOML_TABLE && !(v->flags & T_INLINE)) {
-			return fail(p, at, "table '%s' defined twice", p->path);
+			return cst_toml_fail(p, at, "table '%s' defined twice", p->path);
 		}
 		return not_a_table(p, k, v);
 	}
 	if (v == NULL) {
-		v = new_value(CST_TOML_ARRAY, at, T_AOT);
+		v = cst_toml_new_value(CST_TOML_ARRAY, at, T_AOT);
 		if (v == NULL || table_add(t, k, v) != 0) {
 			cst_free_sized(v, sizeof(*v));
-			return fail_oom(p);
+			return cst_toml_fail_oom(p);
 		}
 	} else if (v->kind != CST_TOML_ARRAY || !(v->flags & T_AOT)) {
-		return fail(p, at,
+		return cst_toml_fail(p, at,
 		    "cannot append to '%s': it is not an array of tables",
 		    p->path);
 	}
 	if (++*depth > CST_TOML_MAX_DEPTH) {
 		return too_deep(p, at);
 	}
-	cst_toml_value *nt = new_value(CST_TOML_TABLE, at, T_DEFINED);
+	cst_toml_value *nt = cst_toml_new_value(CST_TOML_TABLE, at, T_DEFINED);
 	if (nt == NULL || array_push(v, nt) != 0) {
 		cst_free_sized(nt, sizeof(*nt));
-		return fail_oom(p);
+		return cst_toml_fail_oom(p);
 	}
 	*out = nt;
 	return 0;
@@ -932,7 +646,7 @@ header_last(parser *p, cst_toml_value *t, keypart *k, bool aot, pos at,
 static int
 parse_header(parser *p)
 {
-	pos             at  = here(p);
+	pos             at  = cst_toml_here(p);
 	bool            aot = p->end - p->cur >= 2 && p->cur[1] == '[';
 	keypart         k[CST_TOML_MAX_DEPTH];
 	size_t          n     = 0;
@@ -947,7 +661,7 @@ parse_header(parser *p)
 	}
 	if (p->cur == p->end || *p->cur != ']' ||
 	    (aot && (p->end - p->cur < 2 || p->cur[1] != ']'))) {
-		rc = fail(p, here(p),
+		rc = cst_toml_fail(p, cst_toml_here(p),
 		    aot ? "expected ']]' after table name"
 		        : "expected ']' after table name");
 		goto out;
@@ -966,10 +680,10 @@ parse_header(parser *p)
 		cst_toml_entry *e = table_find(t, k[i].s, k[i].len);
 		if (e == NULL) {
 			cst_toml_value *nt =
-			    new_value(CST_TOML_TABLE, k[i].at, T_IMPLICIT);
+			    cst_toml_new_value(CST_TOML_TABLE, k[i].at, T_IMPLICIT);
 			if (nt == NULL || table_add(t, &k[i], nt) != 0) {
 				cst_free_sized(nt, sizeof(*nt));
-				rc = fail_oom(p);
+				rc = cst_toml_fail_oom(p);
 				goto out;
 			}
 			t = nt;
@@ -1001,222 +715,6 @@ out:
 
 // Numbers, booleans and the dates we refuse.
 
-static bool
-is_token(char c)
-{
-	return is_bare(c) || c == '+' || c == '.' || c == ':';
-}
-
-static int
-digit_value(char c)
-{
-	int d = hex_value(c);
-	return d < 0 ? 99 : d;
-}
-
-// check_digits checks digits of base in [s, e), with single underscores
-// between digits. It returns NULL or what is wrong.
-static const char *
-check_digits(const char *s, const char *e, int base)
-{
-	bool prev_digit = false;
-	if (s == e) {
-		return "invalid number";
-	}
-	for (; s < e; s++) {
-		if (*s == '_') {
-			if (!prev_digit || s + 1 == e) {
-				return "underscores must be between digits";
-			}
-			prev_digit = false;
-		} else if (digit_value(*s) >= base) {
-			return "invalid number";
-		} else {
-			prev_digit = true;
-		}
-	}
-	return NULL;
-}
-
-static int
-parse_integer(parser *p, pos at, const char *s, const char *e, int64_t *out)
-{
-	bool neg = *s == '-', sign = *s == '+' || *s == '-';
-	int  base = 10;
-	s += sign;
-	if (e - s >= 2 && s[0] == '0' &&
-	    (s[1] == 'x' || s[1] == 'o' || s[1] == 'b')) {
-		base = s[1] == 'x' ? 16 : s[1] == 'o' ? 8 : 2;
-		if (sign) {
-			return fail(p, at,
-			    "a sign is not allowed on hex, octal or binary "
-			    "integers");
-		}
-		s += 2;
-	}
-	const char *why = check_digits(s, e, base);
-	if (why != NULL) {
-		return fail(p, at, "%s", why);
-	}
-	if (base == 10 && *s == '0' && e - s > 1) {
-		return fail(p, at, "leading zeros are not allowed");
-	}
-	uint64_t mag = 0;
-	for (; s < e; s++) {
-		if (*s == '_') {
-			continue;
-		}
-		uint64_t d = (uint64_t)digit_value(*s);
-		if (mag > (UINT64_MAX - d) / (uint64_t)base) {
-			return fail(p, at, "integer overflow");
-		}
-		mag = mag * (uint64_t)base + d;
-	}
-	if (mag > (uint64_t)INT64_MAX + (neg ? 1 : 0)) {
-		return fail(p, at, "integer overflow");
-	}
-	*out = neg ? (int64_t)(0 - mag) : (int64_t)mag;
-	return 0;
-}
-
-static int
-parse_float(parser *p, pos at, const char *s, const char *e, double *out)
-{
-	const char *t = s, *why;
-	if (*t == '+' || *t == '-') {
-		t++;
-	}
-	if (e - t == 3 &&
-	    (memcmp(t, "inf", 3) == 0 || memcmp(t, "nan", 3) == 0)) {
-		double v = *t == 'i' ? INFINITY : NAN;
-		*out     = *s == '-' ? -v : v;
-		return 0;
-	}
-	const char *ip = t;
-	while (t < e && *t != '.' && *t != 'e' && *t != 'E') {
-		t++;
-	}
-	if ((why = check_digits(ip, t, 10)) != NULL) {
-		return fail(p, at, "%s", why);
-	}
-	if (*ip == '0' && t - ip > 1) {
-		return fail(p, at, "leading zeros are not allowed");
-	}
-	if (t < e && *t == '.') {
-		const char *fp = ++t;
-		while (t < e && *t != 'e' && *t != 'E') {
-			t++;
-		}
-		if ((why = check_digits(fp, t, 10)) != NULL) {
-			return fail(p, at, "%s", why);
-		}
-	}
-	if (t < e) { // an exponent
-		t++;
-		if (t < e && (*t == '+' || *t == '-')) {
-			t++;
-		}
-		if ((why = check_digits(t, e, 10)) != NULL) {
-			return fail(p, at, "%s", why);
-		}
-	}
-	// The text is checked; strtod gets it without underscores, in the
-	// C locale whatever the process's locale is.
-	size_t n = (size_t)(e - s), j = 0;
-	char  *buf = cst_alloc(n + 1);
-	if (buf == NULL) {
-		return fail_oom(p);
-	}
-	for (const char *c = s; c < e; c++) {
-		if (*c != '_') {
-			buf[j++] = *c;
-		}
-	}
-	buf[j]            = '\0';
-	locale_t c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-	if (c_locale == (locale_t)0) {
-		cst_free_sized(buf, n + 1);
-		return fail_oom(p);
-	}
-	*out = strtod_l(buf, NULL, c_locale);
-	freelocale(c_locale);
-	cst_free_sized(buf, n + 1);
-	if (isinf(*out)) {
-		return fail(p, at, "float out of range");
-	}
-	return 0;
-}
-
-static bool
-looks_like_date(const char *s, size_t n)
-{
-	if (memchr(s, ':', n) != NULL) {
-		return true;
-	}
-	if (n < 5 || s[4] != '-') {
-		return false;
-	}
-	for (int i = 0; i < 4; i++) {
-		if (s[i] < '0' || s[i] > '9') {
-			return false;
-		}
-	}
-	return true;
-}
-
-static int
-parse_scalar(parser *p, pos at, cst_toml_value **out)
-{
-	const char *s = p->cur, *e = s;
-	while (e < p->end && is_token(*e)) {
-		e++;
-	}
-	size_t n     = (size_t)(e - s);
-	int    shown = n > 40 ? 40 : (int)n;
-	if (n == 0) {
-		return fail(p, at, "expected a value");
-	}
-	if (looks_like_date(s, n)) {
-		return fail(p, at, "dates and times are not supported");
-	}
-	cst_toml_value *v = new_value(CST_TOML_BOOLEAN, at, 0);
-	if (v == NULL) {
-		return fail_oom(p);
-	}
-	const char *t     = s + (*s == '+' || *s == '-');
-	bool        radix = e - t >= 2 && t[0] == '0' &&
-	             (t[1] == 'x' || t[1] == 'o' || t[1] == 'b');
-	int rc = 0;
-	if (n == 4 && memcmp(s, "true", 4) == 0) {
-		v->as.boolean = true;
-	} else if (n == 5 && memcmp(s, "false", 5) == 0) {
-		v->as.boolean = false;
-	} else if (e - t == 3 &&
-	           (memcmp(t, "inf", 3) == 0 || memcmp(t, "nan", 3) == 0)) {
-		v->kind = CST_TOML_FLOAT;
-		rc      = parse_float(p, at, s, e, &v->as.fp);
-	} else if (t == e || !((*t >= '0' && *t <= '9') || *t == '.')) {
-		rc = fail(p, at, "expected a value, found '%.*s'", shown, s);
-	} else if (!radix &&
-	           (memchr(s, '.', n) != NULL || memchr(s, 'e', n) != NULL ||
-	               memchr(s, 'E', n) != NULL)) {
-		v->kind = CST_TOML_FLOAT;
-		rc      = parse_float(p, at, s, e, &v->as.fp);
-	} else {
-		v->kind = CST_TOML_INTEGER;
-		rc      = parse_integer(p, at, s, e, &v->as.integer);
-	}
-	if (rc != 0) {
-		cst_free_sized(v, sizeof(*v));
-		return rc;
-	}
-	p->cur = e;
-	*out   = v;
-	return 0;
-}
-
-// Arrays and inline tables.
-
 static int
 parse_array(parser *p, pos open, unsigned depth, cst_toml_value *a)
 {
@@ -1224,7 +722,7 @@ parse_array(parser *p, pos open, unsigned depth, cst_toml_value *a)
 	for (;;) {
 		skip_space(p);
 		if (p->cur == p->end) {
-			return fail(p, open, "unterminated array");
+			return cst_toml_fail(p, open, "unterminated array");
 		}
 		if (*p->cur == ']') {
 			p->cur++;
@@ -1237,18 +735,18 @@ parse_array(parser *p, pos open, unsigned depth, cst_toml_value *a)
 		}
 		if (array_push(a, item) != 0) {
 			cst_toml_free(item);
-			return fail_oom(p);
+			return cst_toml_fail_oom(p);
 		}
 		skip_space(p);
 		if (p->cur == p->end) {
-			return fail(p, open, "unterminated array");
+			return cst_toml_fail(p, open, "unterminated array");
 		}
 		if (*p->cur == ']') {
 			p->cur++;
 			return 0;
 		}
 		if (*p->cur != ',') {
-			return fail(p, here(p), "expected ',' or ']' in array");
+			return cst_toml_fail(p, cst_toml_here(p), "expected ',' or ']' in array");
 		}
 		p->cur++;
 	}
@@ -1266,9 +764,9 @@ parse_inline(parser *p, pos open, unsigned depth, cst_toml_value *t)
 	}
 	for (;;) {
 		skip_ws(p);
-		if (at_newline(p)) {
-			return fail(
-			    p, here(p), "newline not allowed in inline table");
+		if (cst_toml_at_newline(p)) {
+			return cst_toml_fail(
+			    p, cst_toml_here(p), "newline not allowed in inline table");
 		}
 		int rc = parse_keyval(p, t, depth);
 		if (rc != 0) {
@@ -1276,11 +774,11 @@ parse_inline(parser *p, pos open, unsigned depth, cst_toml_value *t)
 		}
 		skip_ws(p);
 		if (p->cur == p->end) {
-			return fail(p, open, "unterminated inline table");
+			return cst_toml_fail(p, open, "unterminated inline table");
 		}
-		if (at_newline(p) || *p->cur == '#') {
-			return fail(
-			    p, here(p), "newline not allowed in inline table");
+		if (cst_toml_at_newline(p) || *p->cur == '#') {
+			return cst_toml_fail(
+			    p, cst_toml_here(p), "newline not allowed in inline table");
 		}
 		if (*p->cur == '}') {
 			p->cur++;
@@ -1288,13 +786,13 @@ parse_inline(parser *p, pos open, unsigned depth, cst_toml_value *t)
 			return 0;
 		}
 		if (*p->cur != ',') {
-			return fail(
-			    p, here(p), "expected ',' or '}' in inline table");
+			return cst_toml_fail(
+			    p, cst_toml_here(p), "expected ',' or '}' in inline table");
 		}
 		p->cur++;
 		skip_ws(p);
 		if (p->cur < p->end && *p->cur == '}') {
-			return fail(p, here(p),
+			return cst_toml_fail(p, cst_toml_here(p),
 			    "trailing comma not allowed in inline table");
 		}
 	}
@@ -1304,17 +802,17 @@ parse_inline(parser *p, pos open, unsigned depth, cst_toml_value *t)
 static int
 parse_value(parser *p, unsigned depth, cst_toml_value **out)
 {
-	pos at = here(p);
-	if (p->cur == p->end || at_newline(p)) {
-		return fail(p, at, "expected a value");
+	pos at = cst_toml_here(p);
+	if (p->cur == p->end || cst_toml_at_newline(p)) {
+		return cst_toml_fail(p, at, "expected a value");
 	}
 	char c = *p->cur;
 	if (c == '"' || c == '\'') {
-		cst_toml_value *v = new_value(CST_TOML_STRING, at, 0);
+		cst_toml_value *v = cst_toml_new_value(CST_TOML_STRING, at, 0);
 		if (v == NULL) {
-			return fail_oom(p);
+			return cst_toml_fail_oom(p);
 		}
-		int rc = parse_string(p, true, &v->as.str.ptr, &v->as.str.len);
+		int rc = cst_toml_parse_string(p, true, &v->as.str.ptr, &v->as.str.len);
 		if (rc != 0) {
 			cst_free_sized(v, sizeof(*v));
 			return rc;
@@ -1323,15 +821,15 @@ parse_value(parser *p, unsigned depth, cst_toml_value **out)
 		return 0;
 	}
 	if (c != '[' && c != '{') {
-		return parse_scalar(p, at, out);
+		return cst_toml_parse_scalar(p, at, out);
 	}
 	if (depth > CST_TOML_MAX_DEPTH) {
 		return too_deep(p, at);
 	}
 	cst_toml_value *v =
-	    new_value(c == '[' ? CST_TOML_ARRAY : CST_TOML_TABLE, at, 0);
+	    cst_toml_new_value(c == '[' ? CST_TOML_ARRAY : CST_TOML_TABLE, at, 0);
 	if (v == NULL) {
-		return fail_oom(p);
+		return cst_toml_fail_oom(p);
 	}
 	int rc = c == '[' ? parse_array(p, at, depth, v)
 	                  : parse_inline(p, at, depth, v);
@@ -1353,7 +851,7 @@ parse_document(parser *p)
 			break;
 		}
 		bool header = false;
-		if (!at_newline(p)) {
+		if (!cst_toml_at_newline(p)) {
 			int rc;
 			header = *p->cur == '[';
 			if (header) {
@@ -1369,14 +867,14 @@ parse_document(parser *p)
 			if (p->cur == p->end) {
 				break;
 			}
-			if (!at_newline(p)) {
-				return fail(p, here(p),
+			if (!cst_toml_at_newline(p)) {
+				return cst_toml_fail(p, cst_toml_here(p),
 				    header ? "expected newline after table "
 				             "header"
 				           : "expected newline after value");
 			}
 		}
-		eat_newline(p);
+		cst_toml_eat_newline(p);
 	}
 	return 0;
 }
@@ -1402,7 +900,7 @@ cst_toml_parse(const char *text, size_t len, const char *filename,
 	    .err      = err,
 	};
 	if (len > MAX_SIZE) {
-		return fail(
+		return cst_toml_fail(
 		    &p, (pos){1, 1}, "file larger than %zu bytes", MAX_SIZE);
 	}
 	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
@@ -1413,9 +911,9 @@ cst_toml_parse(const char *text, size_t len, const char *filename,
 	if (rc != 0) {
 		return rc;
 	}
-	p.root = new_value(CST_TOML_TABLE, (pos){1, 1}, T_DEFINED);
+	p.root = cst_toml_new_value(CST_TOML_TABLE, (pos){1, 1}, T_DEFINED);
 	if (p.root == NULL) {
-		return fail_oom(&p);
+		return cst_toml_fail_oom(&p);
 	}
 	p.table = p.root;
 	rc      = parse_document(&p);
