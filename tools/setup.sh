@@ -14,7 +14,7 @@
 set -euo pipefail
 
 TEST_PACKAGES=(build-essential pkg-config meson ninja-build libck-dev
-	libjemalloc-dev liburing-dev libcriterion-dev clang)
+	libjemalloc-dev liburing-dev libcriterion-dev clang libclang-rt-14-dev)
 BENCH_PACKAGES=(libcaf-dev erlang-base erlang-nox g++ make time gnuplot-nox)
 
 set_name=${1:-test}
