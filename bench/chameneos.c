@@ -17,14 +17,11 @@
 // arrived at main.
 #include <casty/casty.h>
 
-#include "bench/bench.h"
+#include "bench/drive.h"
 
 #define CHAMENEOS ((int32_t)500)
 #define MEETINGS ((int32_t)2000000)
 
-typedef struct {
-	casty_ref reply_to;
-} Start;
 typedef struct {
 	int32_t   color;
 	casty_ref who;
@@ -42,7 +39,6 @@ typedef struct {
 	int64_t total;
 	int64_t left;
 } Result;
-CASTY_MESSAGE(Start, reply_to);
 CASTY_MESSAGE(Meet, color, who);
 CASTY_MESSAGE(Change, color);
 CASTY_MESSAGE(Stop, unused);
@@ -168,26 +164,16 @@ int
 main(void)
 {
 	casty_system *sys;
-	MallMsg_ref   m;
-	casty_msg    *reply;
-
-	if (casty_system_create(NULL, &sys) != CASTY_OK) {
-		return 1;
-	}
-	double t0 = bench_now();
-	casty_spawn(sys, MallMsg,
-	    mall((Mall){0, 0, 0, {CASTY_REF_NONE}, CASTY_REF_NONE}), NULL, &m);
-	int    rc = casty_ask(sys, m, Start, reply_to, 600000, &reply,
-	       .reply_to = CASTY_REF_NONE);
-	double t1 = bench_now();
-	bench_check("chameneos", "ask", rc, CASTY_OK);
+	double        seconds;
+	casty_msg    *reply = bench_drive("chameneos", &MallMsg__protocol,
+		   mall((Mall){0, 0, 0, {CASTY_REF_NONE}, CASTY_REF_NONE}),
+		   &Result__type, &sys, &seconds);
 	const Result *r = CASTY_AS(Result, reply);
-	bench_check("chameneos", "reply type", r != NULL, 1);
 	bench_check("chameneos", "meetings left", r->left, 0);
 	bench_check("chameneos", "sum of per-chameneo meetings", r->total,
 	    2 * (int64_t)MEETINGS);
 	casty_msg_free(reply);
 	casty_system_destroy(sys);
-	bench_report("chameneos", MEETINGS, t1 - t0);
+	bench_report("chameneos", MEETINGS, seconds);
 	return 0;
 }

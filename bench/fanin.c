@@ -10,15 +10,12 @@
 // the counter's reply arrived at main.
 #include <casty/casty.h>
 
-#include "bench/bench.h"
+#include "bench/drive.h"
 
 enum { PRODUCERS = 4 };
 #define PER ((int64_t)2500000)
 #define TOTAL (PRODUCERS * PER)
 
-typedef struct {
-	casty_ref reply_to;
-} Start;
 typedef struct {
 	int64_t value;
 } Value;
@@ -26,7 +23,6 @@ typedef struct {
 	int64_t count;
 	int64_t sum;
 } Result;
-CASTY_MESSAGE(Start, reply_to);
 CASTY_MESSAGE(Value, value);
 CASTY_MESSAGE(Result, count, sum);
 CASTY_PROTOCOL(CounterMsg, Start, Value);
@@ -83,26 +79,17 @@ counter(Counter state)
 int
 main(void)
 {
-	casty_system  *sys;
-	CounterMsg_ref ctr;
-	casty_msg     *reply;
+	casty_system *sys;
+	double        seconds;
 
-	if (casty_system_create(NULL, &sys) != CASTY_OK) {
-		return 1;
-	}
-	double t0 = bench_now();
-	casty_spawn(sys, CounterMsg, counter((Counter){CASTY_REF_NONE, 0, 0}),
-	    NULL, &ctr);
-	int    rc = casty_ask(sys, ctr, Start, reply_to, 600000, &reply,
-	       .reply_to = CASTY_REF_NONE);
-	double t1 = bench_now();
-	bench_check("fanin", "ask", rc, CASTY_OK);
-	const Result *r = CASTY_AS(Result, reply);
-	bench_check("fanin", "reply type", r != NULL, 1);
+	casty_msg    *reply = bench_drive("fanin", &CounterMsg__protocol,
+	       counter((Counter){CASTY_REF_NONE, 0, 0}), &Result__type, &sys,
+	       &seconds);
+	const Result *r     = CASTY_AS(Result, reply);
 	bench_check("fanin", "count", r->count, TOTAL);
 	bench_check("fanin", "sum", r->sum, PRODUCERS * (PER * (PER + 1) / 2));
 	casty_msg_free(reply);
 	casty_system_destroy(sys);
-	bench_report("fanin", TOTAL, t1 - t0);
+	bench_report("fanin", TOTAL, seconds);
 	return 0;
 }

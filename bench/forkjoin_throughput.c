@@ -11,15 +11,12 @@
 // time runs from just before the driver's spawn until the reply arrived.
 #include <casty/casty.h>
 
-#include "bench/bench.h"
+#include "bench/drive.h"
 
 enum { WORKERS = 60 };
 #define PER ((int64_t)200000)
 #define TOTAL (WORKERS * PER)
 
-typedef struct {
-	casty_ref reply_to;
-} Start;
 typedef struct {
 	int64_t value;
 } Value;
@@ -32,7 +29,6 @@ typedef struct {
 	int64_t sum;
 	int64_t min_count;
 } Result;
-CASTY_MESSAGE(Start, reply_to);
 CASTY_MESSAGE(Value, value);
 CASTY_MESSAGE(Done, count, sum);
 CASTY_MESSAGE(Result, count, sum, min_count);
@@ -119,26 +115,17 @@ main(void)
 {
 	const char   *name = "forkjoin-throughput";
 	casty_system *sys;
-	DriverMsg_ref drv;
-	casty_msg    *reply;
+	double        seconds;
 
-	if (casty_system_create(NULL, &sys) != CASTY_OK) {
-		return 1;
-	}
-	double t0 = bench_now();
-	casty_spawn(sys, DriverMsg,
-	    driver((Driver){CASTY_REF_NONE, 0, 0, 0, 0}), NULL, &drv);
-	int    rc = casty_ask(sys, drv, Start, reply_to, 600000, &reply,
-	       .reply_to = CASTY_REF_NONE);
-	double t1 = bench_now();
-	bench_check(name, "ask", rc, CASTY_OK);
-	const Result *r = CASTY_AS(Result, reply);
-	bench_check(name, "reply type", r != NULL, 1);
+	casty_msg    *reply = bench_drive(name, &DriverMsg__protocol,
+	       driver((Driver){CASTY_REF_NONE, 0, 0, 0, 0}), &Result__type, &sys,
+	       &seconds);
+	const Result *r     = CASTY_AS(Result, reply);
 	bench_check(name, "count", r->count, TOTAL);
 	bench_check(name, "min per-worker count", r->min_count, PER);
 	bench_check(name, "sum", r->sum, TOTAL * (TOTAL - 1) / 2);
 	casty_msg_free(reply);
 	casty_system_destroy(sys);
-	bench_report(name, TOTAL, t1 - t0);
+	bench_report(name, TOTAL, seconds);
 	return 0;
 }

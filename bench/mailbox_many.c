@@ -10,14 +10,11 @@
 // just before the driver's spawn until the reply arrived at main.
 #include <casty/casty.h>
 
-#include "bench/bench.h"
+#include "bench/drive.h"
 
 #define N ((int64_t)10000)
 #define PER ((int64_t)100)
 
-typedef struct {
-	casty_ref reply_to;
-} Start;
 typedef struct {
 	int64_t value;
 } Value;
@@ -28,7 +25,6 @@ typedef struct {
 	int64_t acks;
 	int64_t sum;
 } Result;
-CASTY_MESSAGE(Start, reply_to);
 CASTY_MESSAGE(Value, value);
 CASTY_MESSAGE(Ack, sum);
 CASTY_MESSAGE(Result, acks, sum);
@@ -109,25 +105,16 @@ int
 main(void)
 {
 	casty_system *sys;
-	DriverMsg_ref drv;
-	casty_msg    *reply;
+	double        seconds;
 
-	if (casty_system_create(NULL, &sys) != CASTY_OK) {
-		return 1;
-	}
-	double t0 = bench_now();
-	casty_spawn(
-	    sys, DriverMsg, driver((Driver){CASTY_REF_NONE, 0, 0}), NULL, &drv);
-	int    rc = casty_ask(sys, drv, Start, reply_to, 600000, &reply,
-	       .reply_to = CASTY_REF_NONE);
-	double t1 = bench_now();
-	bench_check("mailbox-many", "ask", rc, CASTY_OK);
-	const Result *r = CASTY_AS(Result, reply);
-	bench_check("mailbox-many", "reply type", r != NULL, 1);
+	casty_msg    *reply = bench_drive("mailbox-many", &DriverMsg__protocol,
+	       driver((Driver){CASTY_REF_NONE, 0, 0}), &Result__type, &sys,
+	       &seconds);
+	const Result *r     = CASTY_AS(Result, reply);
 	bench_check("mailbox-many", "acks", r->acks, N);
 	bench_check("mailbox-many", "sum", r->sum, N * (PER * (PER + 1) / 2));
 	casty_msg_free(reply);
 	casty_system_destroy(sys);
-	bench_report("mailbox-many", N * PER, t1 - t0);
+	bench_report("mailbox-many", N * PER, seconds);
 	return 0;
 }

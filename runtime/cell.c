@@ -41,13 +41,12 @@ drain_mailbox(casty_cell *cell)
 {
 	cst_mbox_node *node, *released;
 
+	// Each pop hands back the node before the one it returns; the last
+	// one stays the tail until cst_mbox_tail_to_free.
 	while ((node = cst_mbox_pop(&cell->mbox, &released)) != NULL) {
 		if (released != NULL) {
 			cst_msg_free((casty_msg *)released);
 		}
-	}
-	if (released != NULL) {
-		cst_msg_free((casty_msg *)released);
 	}
 	node = cst_mbox_tail_to_free(&cell->mbox);
 	if (node != NULL) {

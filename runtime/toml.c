@@ -399,6 +399,21 @@ table_add(cst_toml_value *t, keypart *k, cst_toml_value *v)
 	return 0;
 }
 
+// Adds a new, empty table or array of the given kind and flags under key
+// k of t and returns it in *out; on out-of-memory records the error.
+static int
+add_container(parser *p, cst_toml_value *t, keypart *k, cst_toml_kind kind,
+    pos at, unsigned flags, cst_toml_value **out)
+{
+	cst_toml_value *v = cst_toml_new_value(kind, at, flags);
+	if (v == NULL || table_add(t, k, v) != 0) {
+		cst_free_sized(v, sizeof(*v));
+		return cst_toml_fail_oom(p);
+	}
+	*out = v;
+	return 0;
+}
+
 static int
 array_push(cst_toml_value *a, cst_toml_value *v)
 {
@@ -543,14 +558,11 @@ parse_keyval(parser *p, cst_toml_value *t, unsigned depth)
 		}
 		cst_toml_entry *e = table_find(t, k[i].s, k[i].len);
 		if (e == NULL) {
-			cst_toml_value *nt =
-			    cst_toml_new_value(CST_TOML_TABLE, k[i].at, T_DOTTED);
-			if (nt == NULL || table_add(t, &k[i], nt) != 0) {
-				cst_free_sized(nt, sizeof(*nt));
-				rc = cst_toml_fail_oom(p);
+			rc = add_container(p, t, &k[i], CST_TOML_TABLE, k[i].at,
+			    T_DOTTED, &t);
+			if (rc != 0) {
 				goto out;
 			}
-			t = nt;
 			continue;
 		}
 		cst_toml_value *v = e->value;
@@ -592,13 +604,7 @@ header_last(parser *p, cst_toml_value *t, keypart *k, bool aot, pos at,
 	cst_toml_entry *e = table_find(t, k->s, k->len);
 	cst_toml_value *v = e != NULL ? e->value : NULL;
 	if (!aot && v == NULL) {
-		v = cst_toml_new_value(CST_TOML_TABLE, at, T_DEFINED);
-		if (v == NULL || table_add(t, k, v) != 0) {
-			cst_free_sized(v, sizeof(*v));
-			return cst_toml_fail_oom(p);
-		}
-		*out = v;
-		return 0;
+		return add_container(p, t, k, CST_TOML_TABLE, at, T_DEFINED, out);
 	}
 	if (!aot) {
 		if (v->kind == CST_TOML_TABLE && v->flags == T_IMPLICIT) {
@@ -617,10 +623,9 @@ header_last(parser *p, cst_toml_value *t, keypart *k, bool aot, pos at,
 		return not_a_table(p, k, v);
 	}
 	if (v == NULL) {
-		v = cst_toml_new_value(CST_TOML_ARRAY, at, T_AOT);
-		if (v == NULL || table_add(t, k, v) != 0) {
-			cst_free_sized(v, sizeof(*v));
-			return cst_toml_fail_oom(p);
+		int rc = add_container(p, t, k, CST_TOML_ARRAY, at, T_AOT, &v);
+		if (rc != 0) {
+			return rc;
 		}
 	} else if (v->kind != CST_TOML_ARRAY || !(v->flags & T_AOT)) {
 		return cst_toml_fail(p, at,
@@ -679,14 +684,11 @@ parse_header(parser *p)
 		}
 		cst_toml_entry *e = table_find(t, k[i].s, k[i].len);
 		if (e == NULL) {
-			cst_toml_value *nt =
-			    cst_toml_new_value(CST_TOML_TABLE, k[i].at, T_IMPLICIT);
-			if (nt == NULL || table_add(t, &k[i], nt) != 0) {
-				cst_free_sized(nt, sizeof(*nt));
-				rc = cst_toml_fail_oom(p);
+			rc = add_container(p, t, &k[i], CST_TOML_TABLE, k[i].at,
+			    T_IMPLICIT, &t);
+			if (rc != 0) {
 				goto out;
 			}
-			t = nt;
 			continue;
 		}
 		cst_toml_value *v = e->value;
