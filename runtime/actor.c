@@ -3,16 +3,27 @@
 // Lifecycle of a cell: DEAD --start--> ALIVE --stop--> STOPPING --last
 // child stopped--> DEAD. Stopping sends a stop to every child and waits
 // for each to report back (cst_sys_child_stopped), so children always
-// stop before their parent; then the watchers get casty_terminated, the
-// generation grows (every ref to this incarnation is now stale) and the
-// parent is told. The parent unlinks the child and releases its cell: it
-// alone owns the sibling links and the name, so a cell is never reused
-// while a parent can still read it.
+// stop before their parent; then post_stop runs, the watchers get
+// casty_terminated, the generation grows (every ref to this incarnation
+// is now stale) and the parent is told. The parent unlinks the child and
+// releases its cell: it alone owns the sibling links and the name, so a
+// cell is never reused while a parent can still read it.
 //
-// System messages (start, stop, watch, unwatch, child stopped) share the
-// mailbox with user messages, so a stop arrives behind what was sent
-// before it (like Akka's PoisonPill); returning casty_stopped() stops at
-// once and later messages become dead letters.
+// A failure (a handler, a setup or a pre_start/post_restart hook that
+// returns a failed behavior or code) goes to the actor's strategy
+// (supervision.c). A restart is ALIVE --> RESTARTING: pre_restart, the
+// children stop (as for a stop), then the spawn behavior runs again
+// (setup, pre_start), post_restart, back to ALIVE. User messages that
+// arrive meanwhile are stashed and handled after it, in order. A
+// restart whose initialisation fails again is decided on the next
+// dispatch (a cst_sys_failed to itself, status FAILED), so a strategy
+// that keeps restarting a setup that keeps failing never recurses and
+// never holds its worker.
+//
+// System messages (start, stop, watch, unwatch, child stopped, failures)
+// share the mailbox with user messages, so a stop arrives behind what was
+// sent before it (like Akka's PoisonPill); returning casty_stopped()
+// stops at once and later messages become dead letters.
 #include "runtime/actor.h"
 
 #include <errno.h>
@@ -21,13 +32,15 @@
 
 #include "runtime/alloc.h"
 #include "runtime/behavior.h"
+#include "runtime/events.h"
 #include "runtime/msg.h"
+#include "runtime/park.h"
 #include "runtime/sched.h"
+#include "runtime/supervision.h"
 #include "runtime/system.h"
 
-#define NAME_MAX_LEN 255
-
 static void begin_stop(casty_cell *cell);
+static void fail(casty_cell *cell, const cst_failure *f);
 
 void
 cst_cell_free_name(casty_cell *cell)
@@ -44,7 +57,7 @@ cst_actor_stop(casty_ref ref)
 	cst_send_sys(ref, &cst_sys_stop__type, NULL);
 }
 
-// Death watch bookkeeping: small arrays of refs in the cold part.
+// The cold part: death watch, named children, supervision, hooks.
 
 static cst_cell_cold *
 cold_of(casty_cell *cell)
@@ -52,7 +65,7 @@ cold_of(casty_cell *cell)
 	if (cell->cold == NULL) {
 		cell->cold = cst_calloc(sizeof(cst_cell_cold));
 		if (cell->cold == NULL) {
-			cst_oom("death watch");
+			cst_oom("actor state");
 		}
 	}
 	return cell->cold;
@@ -95,6 +108,21 @@ refs_remove(casty_ref *refs, uint32_t *n, casty_ref ref)
 	return false;
 }
 
+static casty_msg *
+stash_take(cst_cell_cold *c)
+{
+	casty_msg *m = c->stash_head;
+	if (m != NULL) {
+		// Relaxed: the stash is the owner's alone.
+		c->stash_head = (casty_msg *)atomic_load_explicit(
+			&m->link.next, memory_order_relaxed);
+		if (c->stash_head == NULL) {
+			c->stash_tail = NULL;
+		}
+	}
+	return m;
+}
+
 static void
 cold_free(casty_cell *cell)
 {
@@ -102,6 +130,14 @@ cold_free(casty_cell *cell)
 	if (c == NULL) {
 		return;
 	}
+	casty_msg *m;
+	while ((m = stash_take(c)) != NULL) { // stashed by a restart, unseen
+		cst_dead_letter(cell, m, CASTY_DEAD_STOPPED);
+		cst_msg_free(m);
+	}
+	cst_behavior_free(&c->initial);
+	cst_supervision_fini(c);
+	cst_free_sized(c->restart_cause, sizeof(cst_failure));
 	cst_free_sized(c->watchers, c->capwatchers * sizeof(casty_ref));
 	cst_free_sized(c->watching, c->capwatching * sizeof(casty_ref));
 	cst_names_fini(&c->children);
@@ -152,6 +188,73 @@ unlink_child(casty_cell *parent, casty_cell *child)
 	}
 }
 
+static void
+stop_children(casty_cell *cell)
+{
+	for (casty_cell *c = cell->first_child; c; c = c->next_sibling) {
+		cst_actor_stop(cst_cell_ref(c));
+	}
+}
+
+// Events.
+
+static void
+publish_lifecycle(casty_cell *cell, enum cst_event_kind kind)
+{
+	casty_system *sys = cell->sys;
+	if (!cst_events_wanted(&sys->events, kind)) {
+		return;
+	}
+	// Started and stopped have the same layout.
+	casty_actor_started ev = {.ref = cst_cell_ref(cell)};
+	casty_ctx_path(cell, ev.path, sizeof ev.path);
+	cst_events_publish(&sys->events, kind, &ev);
+}
+
+static void
+publish_restarted(casty_cell *cell, const cst_failure *cause)
+{
+	casty_system *sys = cell->sys;
+	if (!cst_events_wanted(&sys->events, CST_EV_ACTOR_RESTARTED)) {
+		return;
+	}
+	casty_actor_restarted ev = {
+		.ref = cst_cell_ref(cell), .code = cause->code};
+	casty_ctx_path(cell, ev.path, sizeof ev.path);
+	size_t n = strnlen(cause->reason, sizeof ev.reason - 1);
+	memcpy(ev.reason, cause->reason, n); // truncated on purpose
+	ev.reason[n] = '\0';
+	cst_events_publish(&sys->events, CST_EV_ACTOR_RESTARTED, &ev);
+}
+
+static void
+unhandled(casty_cell *cell, const casty_msg *msg)
+{
+	casty_system *sys = cell->sys;
+	// Relaxed: a statistic.
+	atomic_fetch_add_explicit(&sys->unhandled, 1, memory_order_relaxed);
+	if (!cst_events_wanted(&sys->events, CST_EV_UNHANDLED)) {
+		return;
+	}
+	casty_unhandled_message ev = {.recipient = cst_cell_ref(cell)};
+	casty_ctx_path(cell, ev.path, sizeof ev.path);
+	snprintf(ev.message_type, sizeof ev.message_type, "%s",
+		msg->type->name);
+	casty_msg_format(msg->type, msg->payload, ev.message,
+		sizeof ev.message);
+	cst_events_publish(&sys->events, CST_EV_UNHANDLED, &ev);
+}
+
+// Hooks. Those run while the actor goes away cannot fail it: a code is
+// logged and ignored.
+
+static void
+hook_failed(casty_cell *cell, const char *hook, int rc)
+{
+	casty_log_warn(cell, "%s failed: %s (%d); ignored", hook,
+		casty_strerror(rc), rc);
+}
+
 // Stopping.
 
 static void
@@ -160,6 +263,13 @@ finish_stop(casty_cell *cell)
 	casty_system *sys = cell->sys;
 	casty_ref     me = cst_cell_ref(cell);
 
+	if (cell->cold != NULL && cell->cold->hooks.post_stop != NULL) {
+		int rc = cell->cold->hooks.post_stop(cell);
+		if (rc != CASTY_OK) {
+			hook_failed(cell, "post_stop", rc);
+		}
+	}
+	publish_lifecycle(cell, CST_EV_ACTOR_STOPPED);
 	cst_behavior_free(&cell->behavior);
 	cell->status = CST_DEAD;
 	// Relaxed: a statistic.
@@ -203,94 +313,345 @@ begin_stop(casty_cell *cell)
 		}
 		c->nwatching = 0;
 	}
-	for (casty_cell *c = cell->first_child; c; c = c->next_sibling) {
-		cst_actor_stop(cst_cell_ref(c));
-	}
+	stop_children(cell);
 	if (cell->nchildren == 0) {
-		finish_stop(cell);
-	}
-}
-
-static void
-child_stopped(casty_cell *cell, casty_cell *child)
-{
-	unlink_child(cell, child);
-	cst_cell_free_name(child);
-	cst_cell_release(child);
-	if (cell->status == CST_STOPPING && cell->nchildren == 0) {
 		finish_stop(cell);
 	}
 }
 
 // Behaviors.
 
+// Keeps the spawn behavior for restarts; see CST_CELL_SAVED_INITIAL.
 static void
-report_bad_behavior(casty_cell *cell, const char *when)
+save_initial(casty_cell *cell, casty_behavior initial)
 {
-	char path[512];
-	casty_ctx_path(cell, path, sizeof path);
-	fprintf(stderr, "casty: %s returned no usable behavior %s; stopping\n",
-		path, when);
+	cold_of(cell)->initial = initial;
+	cell->flags |= CST_CELL_SAVED_INITIAL;
+}
+
+// Replaces the running behavior. The first replacement keeps the one it
+// replaces when that is still the spawn behavior (an actor spawned with
+// casty_receive): so an actor that never changes, such as most idle ones,
+// keeps no second copy.
+static inline void
+replace_behavior(casty_cell *cell, casty_behavior next)
+{
+	if (__builtin_expect(!(cell->flags & CST_CELL_SAVED_INITIAL), 0)) {
+		save_initial(cell, cell->behavior);
+	} else {
+		cst_behavior_free(&cell->behavior);
+	}
+	cell->behavior = next;
+}
+
+enum init_result {
+	INIT_OK,      // a receive behavior is installed, pre_start passed
+	INIT_STOPPED, // setup returned casty_stopped()
+	INIT_FAILED,  // *f says why
+};
+
+static void
+merge_hooks(casty_lifecycle *into, const casty_lifecycle *from)
+{
+	// Outer wrappers come first, so an inner hook overrides.
+	if (from->pre_start != NULL) {
+		into->pre_start = from->pre_start;
+	}
+	if (from->post_stop != NULL) {
+		into->post_stop = from->post_stop;
+	}
+	if (from->pre_restart != NULL) {
+		into->pre_restart = from->pre_restart;
+	}
+	if (from->post_restart != NULL) {
+		into->post_restart = from->post_restart;
+	}
+}
+
+// Runs b's wrappers (outer first) and setups until a receive behavior,
+// installs it and runs pre_start. Consumes b. The running behavior must
+// be empty.
+static enum init_result
+init_behavior(casty_cell *cell, casty_behavior b, cst_failure *f)
+{
+	if (cell->cold != NULL) {
+		memset(&cell->cold->hooks, 0, sizeof cell->cold->hooks);
+	}
+	for (;;) {
+		switch (b.kind) {
+		case CST_BEH_SUPERVISE: {
+			cst_supervise_state *s = b.state.heap;
+			cold_of(cell)->strategy = s->strategy;
+			cell->flags |= CST_CELL_SUPERVISED;
+			casty_behavior inner = s->inner;
+			s->inner = (casty_behavior){.kind = CST_BEH_NONE};
+			cst_behavior_free(&b);
+			b = inner;
+			continue;
+		}
+		case CST_BEH_LIFECYCLE: {
+			cst_lifecycle_state *s = b.state.heap;
+			merge_hooks(&cold_of(cell)->hooks, &s->hooks);
+			casty_behavior inner = s->inner;
+			s->inner = (casty_behavior){.kind = CST_BEH_NONE};
+			cst_behavior_free(&b);
+			b = inner;
+			continue;
+		}
+		case CST_BEH_SETUP: {
+			casty_behavior next = ((casty_setup_fn)b.fn)(
+				cell, cst_behavior_state(&b));
+			cst_behavior_free(&b);
+			b = next;
+			continue;
+		}
+		case CST_BEH_RECEIVE:
+			cell->behavior = b;
+			if (cell->cold != NULL &&
+			    cell->cold->hooks.pre_start != NULL) {
+				int rc = cell->cold->hooks.pre_start(cell);
+				if (rc != CASTY_OK) {
+					cst_failure_set(f, rc,
+						"pre_start failed: %s",
+						casty_strerror(rc));
+					return INIT_FAILED;
+				}
+			}
+			return INIT_OK;
+		case CST_BEH_STOPPED:
+			return INIT_STOPPED;
+		case CST_BEH_FAILED:
+			cst_failure_of(f, &b);
+			cst_behavior_free(&b);
+			return INIT_FAILED;
+		default:
+			cst_failure_set(f, -EINVAL,
+				"setup returned no usable behavior");
+			cst_behavior_free(&b);
+			return INIT_FAILED;
+		}
+	}
+}
+
+// Brings the actor to life with b: at start (cause NULL) or at the end
+// of a restart. A failed restart is decided on the next dispatch.
+static void
+come_alive(casty_cell *cell, casty_behavior b, const cst_failure *cause)
+{
+	cst_failure f;
+
+	cell->status = CST_ALIVE;
+	switch (init_behavior(cell, b, &f)) {
+	case INIT_STOPPED:
+		begin_stop(cell);
+		return;
+	case INIT_FAILED:
+		if (cause == NULL) {
+			fail(cell, &f);
+		} else {
+			cell->status = CST_FAILED;
+			cst_send_sys(cst_cell_ref(cell), &cst_sys_failed__type, &f);
+		}
+		return;
+	case INIT_OK:
+		break;
+	}
+	if (cause == NULL) {
+		publish_lifecycle(cell, CST_EV_ACTOR_STARTED);
+		return;
+	}
+	if (cell->cold->hooks.post_restart != NULL) {
+		int rc = cell->cold->hooks.post_restart(cell);
+		if (rc != CASTY_OK) {
+			cst_failure_set(&f, rc, "post_restart failed: %s",
+				casty_strerror(rc));
+			cell->status = CST_FAILED;
+			cst_send_sys(cst_cell_ref(cell), &cst_sys_failed__type, &f);
+			return;
+		}
+	}
+	publish_restarted(cell, cause);
+}
+
+static void dispatch_user(casty_cell *cell, casty_msg *msg);
+
+// Handles, in order, what arrived during a restart, while it stays alive.
+static void
+replay_stash(casty_cell *cell)
+{
+	casty_msg *m;
+
+	while (cell->status == CST_ALIVE && cell->cold != NULL &&
+	       (m = stash_take(cell->cold)) != NULL) {
+		dispatch_user(cell, m);
+		cst_msg_free(m);
+	}
 }
 
 static void
-unhandled(casty_cell *cell)
+finish_restart(casty_cell *cell)
 {
-	// Relaxed: a statistic.
-	atomic_fetch_add_explicit(
-		&cell->sys->unhandled, 1, memory_order_relaxed);
+	cst_cell_cold *c = cell->cold; // a restart always has one
+	casty_behavior b;
+	cst_failure    cause;
+
+	memcpy(&cause, c->restart_cause, sizeof cause);
+	cst_free_sized(c->restart_cause, sizeof cause);
+	c->restart_cause = NULL;
+	if (cell->flags & CST_CELL_SAVED_INITIAL) {
+		cst_behavior_free(&cell->behavior);
+		b = cst_behavior_clone(&c->initial);
+	} else {
+		b = cell->behavior; // still the spawn behavior
+		cell->behavior = (casty_behavior){.kind = CST_BEH_NONE};
+	}
+	come_alive(cell, b, &cause);
+	replay_stash(cell);
 }
 
-// Installs b as the actor's behavior, running setup factories first.
 static void
-become(casty_cell *cell, casty_behavior b, const char *when)
+begin_restart(casty_cell *cell, const cst_failure *cause)
 {
+	cst_cell_cold *c = cold_of(cell);
+
+	cell->status = CST_RESTARTING;
+	if (c->hooks.pre_restart != NULL) {
+		casty_failure pub = {cause->code, cause->reason};
+		int           rc = c->hooks.pre_restart(cell, &pub);
+		if (rc != CASTY_OK) {
+			hook_failed(cell, "pre_restart", rc);
+		}
+	}
+	if (c->restart_cause == NULL) {
+		c->restart_cause = cst_alloc(sizeof *cause);
+		if (c->restart_cause == NULL) {
+			cst_oom("restart");
+		}
+	}
+	memcpy(c->restart_cause, cause, sizeof *cause);
+	stop_children(cell);
+	if (cell->nchildren == 0) {
+		finish_restart(cell);
+	}
+}
+
+static void
+escalate(casty_cell *cell, const cst_failure *f)
+{
+	if (cell->parent != NULL) {
+		casty_log_warn(cell, "failed: %s (%d); escalating to the parent",
+			f->reason, f->code);
+		cst_send_sys(cst_cell_ref(cell->parent),
+			&cst_sys_child_failed__type, f);
+	} else {
+		casty_log_error(cell,
+			"failed: %s (%d); escalated past the top: stopping",
+			f->reason, f->code);
+	}
+	begin_stop(cell);
+}
+
+// A failure of an alive actor (or of a restart that failed): its
+// strategy decides; without one it stops.
+static void
+fail(casty_cell *cell, const cst_failure *f)
+{
+	if (cell->status != CST_ALIVE && cell->status != CST_FAILED) {
+		return; // already going away or restarting
+	}
+	if (!(cell->flags & CST_CELL_SUPERVISED)) {
+		casty_log_error(cell, "failed: %s (%d); stopping (no supervisor)",
+			f->reason, f->code);
+		begin_stop(cell);
+		return;
+	}
+	switch (cst_supervision_decide(cell->cold, f, cst_now_ns())) {
+	case CASTY_RESTART:
+		casty_log_info(cell, "failed: %s (%d); restarting", f->reason,
+			f->code);
+		begin_restart(cell, f);
+		return;
+	case CASTY_ESCALATE:
+		escalate(cell, f);
+		return;
+	case CASTY_STOP:
+		break;
+	}
+	casty_log_warn(cell, "failed: %s (%d); stopping", f->reason, f->code);
+	begin_stop(cell);
+}
+
+// A setup returned from a handler: run it (and any it returns) for the
+// next behavior. Wrappers belong to the spawn behavior, not to a handler.
+static void
+apply_setup(casty_cell *cell, casty_behavior b)
+{
+	cst_failure f;
+
 	while (b.kind == CST_BEH_SETUP) {
 		casty_behavior next = ((casty_setup_fn)b.fn)(
 			cell, cst_behavior_state(&b));
 		cst_behavior_free(&b);
 		b = next;
-		if (cell->status != CST_ALIVE) { // it stopped itself
-			cst_behavior_free(&b);
-			return;
-		}
 	}
 	switch (b.kind) {
 	case CST_BEH_RECEIVE:
-		cst_behavior_free(&cell->behavior);
-		cell->behavior = b;
+		replace_behavior(cell, b);
+		return;
+	case CST_BEH_SAME:
 		return;
 	case CST_BEH_STOPPED:
 		begin_stop(cell);
 		return;
+	case CST_BEH_FAILED:
+		cst_failure_of(&f, &b);
+		cst_behavior_free(&b);
+		fail(cell, &f);
+		return;
 	default:
-		report_bad_behavior(cell, when);
-		begin_stop(cell);
+		cst_behavior_free(&b);
+		cst_failure_set(&f, -EINVAL, "setup returned no usable behavior");
+		fail(cell, &f);
 	}
 }
 
 static void
-apply(casty_cell *cell, casty_behavior next)
+apply(casty_cell *cell, casty_behavior next, const casty_msg *msg)
 {
+	cst_failure f;
+
 	switch (next.kind) {
 	case CST_BEH_SAME:
 		return;
 	case CST_BEH_RECEIVE:
-		cst_behavior_free(&cell->behavior);
-		cell->behavior = next;
+		replace_behavior(cell, next);
 		return;
 	case CST_BEH_STOPPED:
 		begin_stop(cell);
 		return;
 	case CST_BEH_UNHANDLED:
-		unhandled(cell);
+		unhandled(cell, msg);
 		return;
 	case CST_BEH_SETUP:
-		become(cell, next, "from a handler's setup");
+		apply_setup(cell, next);
+		return;
+	case CST_BEH_FAILED:
+		cst_failure_of(&f, &next);
+		cst_behavior_free(&next);
+		fail(cell, &f);
+		return;
+	case CST_BEH_RESTART:
+		// On purpose: not the strategy's to judge or count.
+		cst_failure_set(&f, 0, "restart requested");
+		begin_restart(cell, &f);
 		return;
 	default:
-		report_bad_behavior(cell, "from a handler");
-		begin_stop(cell);
+		cst_behavior_free(&next);
+		cst_failure_set(&f, -EINVAL,
+			"a handler returned no usable behavior (wrap the "
+			"spawned behavior with casty_supervise or "
+			"casty_with_lifecycle instead)");
+		fail(cell, &f);
 	}
 }
 
@@ -322,31 +683,42 @@ resolve_tag(casty_cell *cell, casty_msg *msg)
 }
 
 static void
+start(casty_cell *cell)
+{
+	casty_behavior initial = cell->behavior;
+
+	cell->behavior = (casty_behavior){.kind = CST_BEH_NONE};
+	cell->flags = 0;
+	// Relaxed: a statistic.
+	atomic_fetch_add_explicit(&cell->sys->live, 1, memory_order_relaxed);
+	if (initial.kind == CST_BEH_RECEIVE) {
+		come_alive(cell, initial, NULL); // saved if ever replaced
+	} else {
+		save_initial(cell, initial);
+		come_alive(cell, cst_behavior_clone(&cell->cold->initial), NULL);
+	}
+}
+
+static void
 handle_system(casty_cell *cell, casty_msg *msg)
 {
 	const casty_msg_type *t = msg->type;
 
 	if (msg->target_gen !=
 	    atomic_load_explicit(&cell->gen, memory_order_relaxed)) {
-		cst_dead_letter(cell, msg); // for an earlier incarnation
+		cst_dead_letter(cell, msg, CASTY_DEAD_STOPPED); // earlier one
 		return;
 	}
 	if (t == &cst_sys_start__type) {
-		casty_behavior initial = cell->behavior;
-		cell->behavior = (casty_behavior){.kind = CST_BEH_NONE};
-		cell->status = CST_ALIVE;
-		// Relaxed: a statistic.
-		atomic_fetch_add_explicit(
-			&cell->sys->live, 1, memory_order_relaxed);
-		become(cell, initial, "from setup");
+		start(cell);
 	} else if (t == &cst_sys_stop__type) {
-		if (cell->status == CST_ALIVE) {
+		if (cell->status != CST_STOPPING && cell->status != CST_DEAD) {
 			begin_stop(cell);
 		}
 	} else if (t == &cst_sys_watch__type) {
 		const cst_sys_watch *m = (const void *)msg->payload;
 		if (cell->status == CST_DEAD) {
-			cst_dead_letter(cell, msg);
+			cst_dead_letter(cell, msg, CASTY_DEAD_STOPPED);
 		} else {
 			cst_cell_cold *c = cold_of(cell);
 			refs_add(&c->watchers, &c->nwatchers, &c->capwatchers,
@@ -361,24 +733,51 @@ handle_system(casty_cell *cell, casty_msg *msg)
 		}
 	} else if (t == &cst_sys_child_stopped__type) {
 		const cst_sys_child_stopped *m = (const void *)msg->payload;
-		child_stopped(cell, m->child);
+		unlink_child(cell, m->child);
+		cst_cell_free_name(m->child);
+		cst_cell_release(m->child);
+		if (cell->nchildren == 0) {
+			if (cell->status == CST_STOPPING) {
+				finish_stop(cell);
+			} else if (cell->status == CST_RESTARTING) {
+				finish_restart(cell);
+			}
+		}
+	} else if (t == &cst_sys_failed__type) {
+		if (cell->status == CST_FAILED) {
+			fail(cell, (const cst_failure *)(const void *)msg->payload);
+		}
+	} else if (t == &cst_sys_child_failed__type) {
+		// An escalation: the child's failure is now ours.
+		if (cell->status == CST_ALIVE) {
+			fail(cell, (const cst_failure *)(const void *)msg->payload);
+		}
 	}
 }
 
+// Keeps a copy of a user message for after the restart: the mailbox
+// still holds msg as its tail, so the envelope itself cannot be kept.
 static void
-dispatch(casty_cell *cell, casty_msg *msg)
+stash(casty_cell *cell, casty_msg *msg)
 {
-	if (msg->type->flags & CASTY_MSG_SYSTEM) {
-		handle_system(cell, msg);
-		return;
+	cst_cell_cold *c = cold_of(cell);
+	casty_msg     *copy = cst_msg_new(
+		msg->type, msg->tag, msg->payload, msg->target_gen);
+
+	// Relaxed: the stash is the owner's alone.
+	atomic_store_explicit(&copy->link.next, NULL, memory_order_relaxed);
+	if (c->stash_tail != NULL) {
+		atomic_store_explicit(&c->stash_tail->link.next, &copy->link,
+			memory_order_relaxed);
+	} else {
+		c->stash_head = copy;
 	}
-	// Relaxed: we run the cell, so we wrote or synchronised with gen.
-	if (cell->status != CST_ALIVE ||
-	    msg->target_gen !=
-		    atomic_load_explicit(&cell->gen, memory_order_relaxed)) {
-		cst_dead_letter(cell, msg);
-		return;
-	}
+	c->stash_tail = copy;
+}
+
+static void
+dispatch_user(casty_cell *cell, casty_msg *msg)
+{
 	if (msg->type == &casty_terminated__type) {
 		// Only for refs still watched: unwatch is final.
 		const casty_terminated *t = (const void *)msg->payload;
@@ -389,11 +788,58 @@ dispatch(casty_cell *cell, casty_msg *msg)
 		}
 	}
 	if (!resolve_tag(cell, msg)) {
-		unhandled(cell);
+		unhandled(cell, msg);
 		return;
 	}
 	casty_behavior *b = &cell->behavior;
-	apply(cell, ((casty_receive_fn)b->fn)(cell, cst_behavior_state(b), msg));
+	apply(cell,
+		((casty_receive_fn)b->fn)(cell, cst_behavior_state(b), msg),
+		msg);
+}
+
+static void
+dispatch(casty_cell *cell, casty_msg *msg)
+{
+	if (msg->type->flags & CASTY_MSG_SYSTEM) {
+		handle_system(cell, msg);
+		return;
+	}
+	// Relaxed: we run the cell, so we wrote or synchronised with gen.
+	if (msg->target_gen !=
+	    atomic_load_explicit(&cell->gen, memory_order_relaxed)) {
+		cst_dead_letter(cell, msg, CASTY_DEAD_STOPPED);
+		return;
+	}
+	switch (cell->status) {
+	case CST_ALIVE:
+		dispatch_user(cell, msg);
+		return;
+	case CST_RESTARTING:
+	case CST_FAILED:
+		stash(cell, msg);
+		return;
+	default:
+		cst_dead_letter(cell, msg, CASTY_DEAD_STOPPED);
+	}
+}
+
+// A bounded mailbox gives back the place of a counted message; under
+// drop_oldest, a message taken while the backlog is over the limit is
+// the oldest one and is dropped. Returns whether msg is to be handled.
+static bool
+take_counted(casty_cell *cell, casty_msg *msg)
+{
+	// Relaxed: see casty_cell.queued.
+	uint32_t before = atomic_fetch_sub_explicit(&cell->queued, 1,
+		memory_order_relaxed);
+	if (atomic_load_explicit(&cell->overflow, memory_order_relaxed) ==
+		    CASTY_DROP_OLDEST &&
+	    before > atomic_load_explicit(&cell->capacity,
+			     memory_order_relaxed)) {
+		cst_dead_letter(cell, msg, CASTY_DEAD_DROP_OLDEST);
+		return false;
+	}
+	return true;
 }
 
 enum cst_run_result
@@ -410,10 +856,14 @@ cst_actor_run(cst_worker *w, casty_cell *cell)
 		if (node == NULL) {
 			return CST_RUN_EMPTY;
 		}
+		casty_msg *msg = (casty_msg *)node;
+		if ((msg->flags & CST_MSG_COUNTED) && !take_counted(cell, msg)) {
+			continue;
+		}
 		// What the handler sends is batched in the outbox and pushed
 		// when it returns (see outbox.c).
 		w->outbox.armed = true;
-		dispatch(cell, (casty_msg *)node);
+		dispatch(cell, msg);
 		cst_outbox_end(&w->outbox);
 	}
 	return CST_RUN_AGAIN;
@@ -424,8 +874,25 @@ cst_actor_run(cst_worker *w, casty_cell *cell)
 static bool
 valid_name(const char *name)
 {
-	size_t n = strnlen(name, NAME_MAX_LEN + 1);
-	return n > 0 && n <= NAME_MAX_LEN && strchr(name, '/') == NULL;
+	size_t n = strnlen(name, CST_ACTOR_NAME_MAX + 1);
+	return n > 0 && n <= CST_ACTOR_NAME_MAX && strchr(name, '/') == NULL;
+}
+
+static bool
+spawnable(uint32_t kind)
+{
+	return kind == CST_BEH_RECEIVE || kind == CST_BEH_SETUP ||
+	       kind == CST_BEH_SUPERVISE || kind == CST_BEH_LIFECYCLE;
+}
+
+static bool
+valid_mailbox(const casty_mailbox *mb)
+{
+	return mb == NULL || mb->capacity == 0 ||
+	       (mb->capacity <= CASTY_MAILBOX_MAX_CAPACITY &&
+		       (mb->overflow == CASTY_DROP_NEW ||
+			       mb->overflow == CASTY_DROP_OLDEST ||
+			       mb->overflow == CASTY_BACKPRESSURE));
 }
 
 static uint64_t
@@ -461,7 +928,7 @@ send_start(casty_cell *cell)
 
 static casty_cell *
 new_cell(casty_system *sys, casty_cell *parent, const casty_protocol *proto,
-	char *name, casty_behavior behavior)
+	char *name, casty_behavior behavior, const casty_mailbox *mb)
 {
 	casty_cell *cell = cst_cell_alloc(sys, CST_CELL_ACTOR);
 	// A new generation: the one the last stop left is never a live
@@ -478,6 +945,12 @@ new_cell(casty_system *sys, casty_cell *parent, const casty_protocol *proto,
 	cell->uid = next_uid(sys);
 	cell->proto = proto;
 	cell->cold = NULL;
+	// Relaxed: published to producers with the ref (see casty_cell).
+	bool bounded = mb != NULL && mb->capacity != 0;
+	atomic_store_explicit(&cell->capacity, bounded ? mb->capacity : 0,
+		memory_order_relaxed);
+	atomic_store_explicit(&cell->overflow,
+		bounded ? (uint8_t)mb->overflow : 0, memory_order_relaxed);
 	return cell;
 }
 
@@ -486,14 +959,21 @@ casty_spawn_untyped(casty_system *sys, casty_ctx *parent,
 	const casty_protocol *proto, casty_behavior behavior,
 	const char *name, casty_ref *out)
 {
+	return casty_spawn_with(sys, parent, proto, behavior, name, NULL, out);
+}
+
+int
+casty_spawn_with(casty_system *sys, casty_ctx *parent,
+	const casty_protocol *proto, casty_behavior behavior,
+	const char *name, const casty_mailbox *mailbox, casty_ref *out)
+{
 	int         rc = CASTY_OK;
 	char       *copy = NULL;
 	casty_cell *cell = NULL;
 
 	if (sys == NULL || proto == NULL || proto->ntypes == 0 ||
 	    out == NULL || (parent != NULL && parent->sys != sys) ||
-	    (behavior.kind != CST_BEH_RECEIVE &&
-		    behavior.kind != CST_BEH_SETUP) ||
+	    !spawnable(behavior.kind) || !valid_mailbox(mailbox) ||
 	    (name != NULL && !valid_name(name))) {
 		rc = -EINVAL;
 	} else if (name != NULL && (copy = cst_strdup(name)) == NULL) {
@@ -504,7 +984,7 @@ casty_spawn_untyped(casty_system *sys, casty_ctx *parent,
 		} else if (name != NULL && find_child(parent, name) != NULL) {
 			rc = -EEXIST;
 		} else {
-			cell = new_cell(sys, parent, proto, copy, behavior);
+			cell = new_cell(sys, parent, proto, copy, behavior, mailbox);
 			link_child(parent, cell);
 			send_start(cell);
 		}
@@ -516,7 +996,7 @@ casty_spawn_untyped(casty_system *sys, casty_ctx *parent,
 		} else if (name != NULL && cst_system_find_root(sys, name)) {
 			rc = -EEXIST;
 		} else {
-			cell = new_cell(sys, NULL, proto, copy, behavior);
+			cell = new_cell(sys, NULL, proto, copy, behavior, mailbox);
 			cst_system_link_root(sys, cell);
 			// Under the lock: a casty_system_stop that sees this root
 			// queues its stop behind the start.
@@ -535,96 +1015,7 @@ casty_spawn_untyped(casty_system *sys, casty_ctx *parent,
 	return CASTY_OK;
 }
 
-// The context API.
-
-casty_ref
-casty_self(casty_ctx *ctx)
-{
-	return cst_cell_ref(ctx);
-}
-
-casty_system *
-casty_ctx_system(casty_ctx *ctx)
-{
-	return ctx->sys;
-}
-
-casty_ref
-casty_ctx_parent(casty_ctx *ctx)
-{
-	return ctx->parent != NULL ? cst_cell_ref(ctx->parent)
-				   : CASTY_REF_NONE;
-}
-
-static size_t
-copy_out(char *buf, size_t size, const char *s, size_t n)
-{
-	if (size > 0) {
-		size_t k = n < size - 1 ? n : size - 1;
-		memcpy(buf, s, k);
-		buf[k] = '\0';
-	}
-	return n;
-}
-
-static size_t
-format_name(casty_cell *cell, char *buf, size_t size)
-{
-	if (cell->name != NULL) {
-		return copy_out(buf, size, cell->name, strlen(cell->name));
-	}
-	char tmp[32];
-	int  n = snprintf(tmp, sizeof tmp, "$%llx",
-		 (unsigned long long)cell->uid);
-	return copy_out(buf, size, tmp, (size_t)n);
-}
-
-size_t
-casty_ctx_name(casty_ctx *ctx, char *buf, size_t size)
-{
-	return format_name(ctx, buf, size);
-}
-
-size_t
-casty_ctx_path(casty_ctx *ctx, char *buf, size_t size)
-{
-	// Ancestors outlive their children, so the chain is stable here.
-	char   path[4096];
-	size_t len = 0;
-	char   seg[NAME_MAX_LEN + 2];
-
-	path[0] = '\0';
-	for (casty_cell *c = ctx; c != NULL; c = c->parent) {
-		size_t n = format_name(c, seg + 1, sizeof seg - 1);
-		if (n > NAME_MAX_LEN) {
-			n = NAME_MAX_LEN;
-		}
-		seg[0] = '/';
-		if (len + n + 1 >= sizeof path) {
-			break;
-		}
-		memmove(path + n + 1, path, len + 1);
-		memcpy(path, seg, n + 1);
-		len += n + 1;
-	}
-	return copy_out(buf, size, path, len);
-}
-
-int
-casty_ctx_child(casty_ctx *ctx, const char *name, casty_ref *out)
-{
-	if (name == NULL || out == NULL) {
-		return -EINVAL;
-	}
-	// A child that is stopping is still found (like Akka's child(name));
-	// what is sent to it then becomes a dead letter.
-	casty_cell *c = find_child(ctx, name);
-	if (c == NULL) {
-		return -ENOENT;
-	}
-	*out = cst_cell_ref(c);
-	return CASTY_OK;
-}
+// Stopping and watching from a context.
 
 int
 casty_ctx_stop(casty_ctx *ctx, casty_ref ref)

@@ -7,6 +7,9 @@
 
 #include "runtime/cell.h"
 
+/** Names of actors: at most this many bytes, no '/'. */
+#define CST_ACTOR_NAME_MAX 255
+
 enum cst_run_result {
 	CST_RUN_EMPTY, // the mailbox was found empty (and is not marked yet)
 	CST_RUN_AGAIN, // a full batch: run it again after the others

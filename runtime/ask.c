@@ -63,8 +63,21 @@ cst_promise_complete(casty_cell *cell, casty_msg *msg)
 		}
 		return;
 	}
-	cst_dead_letter(cell, msg);
+	cst_dead_letter(cell, msg, CASTY_DEAD_STOPPED);
 	cst_msg_free(msg);
+}
+
+// Ends the promise's incarnation and returns what its slot held.
+static uintptr_t
+close_promise(casty_cell *p)
+{
+	// Acquire: as in the wait; closing the slot makes any later CAS fail.
+	uintptr_t s = atomic_exchange_explicit(
+		&p->promise.slot, 0, memory_order_acquire);
+	// Release: pairs with the acquire load of gen in cst_deliver.
+	atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
+	cst_cell_release(p);
+	return s;
 }
 
 int
@@ -97,7 +110,11 @@ casty_ask_msg(casty_system *sys, casty_ref to, const casty_msg_type *type,
 
 	casty_msg *req = cst_msg_new(type, tag, payload, to.gen);
 	memcpy(req->payload + reply_offset, &me, sizeof me);
-	cst_deliver(to.cell, req);
+	int rc = cst_deliver(to.cell, req);
+	if (rc != CASTY_OK) { // a full backpressure mailbox
+		close_promise(p);
+		return rc;
+	}
 
 	// Spin a little first: a reply within microseconds then costs no
 	// sleep and no wake-up syscall on either side.
@@ -141,12 +158,7 @@ casty_ask_msg(casty_system *sys, casty_ref to, const casty_msg_type *type,
 			&sleeping, SIG_IDLE, memory_order_relaxed,
 			memory_order_relaxed);
 	}
-	// Acquire: as above; closing the slot makes any later CAS fail.
-	uintptr_t s = atomic_exchange_explicit(
-		&p->promise.slot, 0, memory_order_acquire);
-	// Release: pairs with the acquire load of gen in cst_deliver.
-	atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
-	cst_cell_release(p);
+	uintptr_t s = close_promise(p);
 	if ((s & 1) == 0 && s != 0) {
 		*reply = (casty_msg *)s;
 		return CASTY_OK;

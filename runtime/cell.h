@@ -31,9 +31,17 @@ enum cst_cell_kind {
 
 // Written only by the worker running the cell.
 enum cst_cell_status {
-	CST_DEAD,     // free, or stopped: only a start message revives it
-	CST_ALIVE,    // started, handling messages
-	CST_STOPPING, // waiting for its children to stop
+	CST_DEAD,       // free, or stopped: only a start message revives it
+	CST_ALIVE,      // started, handling messages
+	CST_STOPPING,   // waiting for its children to stop
+	CST_RESTARTING, // waiting for its children to stop, then restarts
+	CST_FAILED,     // a restart failed; decided on the next dispatch
+};
+
+// Owner-only flags (casty_cell.flags).
+enum cst_cell_flags {
+	CST_CELL_SAVED_INITIAL = 1u << 0, // cold->initial holds the spawn one
+	CST_CELL_SUPERVISED = 1u << 1,    // cold->strategy applies
 };
 
 typedef struct cst_cell_cold cst_cell_cold;
@@ -42,7 +50,13 @@ struct casty_cell {
 	// Read by producers on every tell; written at spawn and stop.
 	cst_mbox           mbox;
 	_Atomic uint32_t   gen;  // incarnation; grows at each stop
-	uint32_t           kind; // cst_cell_kind, fixed for the cell's life
+	uint8_t            kind; // cst_cell_kind, fixed for the cell's life
+	// casty_overflow, 0 for an unbounded mailbox. Set at spawn, read by
+	// producers (relaxed: a producer that raced with a respawn sends to a
+	// stale generation, and the consumer dead-letters it whatever it
+	// counted).
+	_Atomic uint8_t    overflow;
+	uint16_t           flags; // cst_cell_flags; owner only
 	casty_system      *sys;
 	cst_inject_node    ready; // link in the injection queue
 
@@ -60,24 +74,46 @@ struct casty_cell {
 	// Written by the spawner before the start message, read-only after;
 	// the sibling links are owned by the parent.
 	struct casty_cell *parent;
-	struct casty_cell *first_child;
+	union {
+		struct casty_cell *first_child; // live cells
+		// Free lists. Not ready: a free cell can still be scheduled
+		// by a late producer, to drain what it pushed; such a run
+		// reads no child link.
+		struct casty_cell *next_free;
+	};
 	struct casty_cell *next_sibling;
 	struct casty_cell *prev_sibling;
 	char              *name; // NULL: generated from uid
 	uint64_t           uid;
 	cst_cell_cold     *cold; // watchers and watched refs, when any
-	// Free lists. Not ready: a free cell can still be scheduled by
-	// a late producer, to drain what it pushed.
-	struct casty_cell *next_free;
+	// Bounded mailboxes: the user messages counted in, and the limit.
+	// Relaxed: producers reserve with an atomic add, the consumer gives
+	// back what it pops; the count orders nothing else.
+	_Atomic uint32_t queued;
+	_Atomic uint32_t capacity;
 };
 
-// Refs kept for death watch, allocated on first use.
+// What few actors need, allocated on first use: death watch, named
+// children, supervision, hooks, the spawn behavior kept for restarts.
 struct cst_cell_cold {
 	casty_ref *watchers; // who gets casty_terminated from us
 	uint32_t   nwatchers, capwatchers;
 	casty_ref *watching; // whom we watch
 	uint32_t   nwatching, capwatching;
 	cst_names  children; // named children, by name
+
+	// The behavior the actor was spawned with, saved when the running
+	// one first replaces it (CST_CELL_SAVED_INITIAL); restarts run
+	// clones of it.
+	casty_behavior  initial;
+	casty_strategy  strategy; // with CST_CELL_SUPERVISED
+	casty_lifecycle hooks;
+	int64_t        *restarts; // ring of restart times (ns), for the window
+	uint32_t        nrestarts, restart_head, caprestarts;
+	// User messages that arrived during a restart, handled after it,
+	// and the failure that caused the restart.
+	struct casty_msg   *stash_head, *stash_tail;
+	struct cst_failure *restart_cause;
 };
 
 /** cst_cell_ref returns the ref of the cell's current incarnation. */

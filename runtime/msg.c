@@ -9,6 +9,7 @@
 #include "runtime/alloc.h"
 #include "runtime/pool.h"
 #include "runtime/ask.h"
+#include "runtime/events.h"
 #include "runtime/sched.h"
 #include "runtime/system.h"
 
@@ -26,6 +27,12 @@ SYSTEM_TYPE(cst_sys_watch);
 SYSTEM_TYPE(cst_sys_child_stopped);
 const casty_msg_type cst_sys_unwatch__type = {"cst_sys_unwatch",
 	sizeof(cst_sys_watch), alignof(cst_sys_watch), 0, CASTY_MSG_SYSTEM,
+	NULL};
+const casty_msg_type cst_sys_failed__type = {"cst_sys_failed",
+	sizeof(cst_failure), alignof(cst_failure), 0, CASTY_MSG_SYSTEM,
+	NULL};
+const casty_msg_type cst_sys_child_failed__type = {"cst_sys_child_failed",
+	sizeof(cst_failure), alignof(cst_failure), 0, CASTY_MSG_SYSTEM,
 	NULL};
 
 // Most payloads are a few 8-byte fields: copy those word by word inline
@@ -92,8 +99,22 @@ casty_msg_is(const casty_msg *msg, const casty_msg_type *t)
 	return msg->type == t || strcmp(msg->type->name, t->name) == 0;
 }
 
+static void
+publish_dead_letter(casty_cell *cell, const casty_msg *msg, int reason)
+{
+	casty_dead_letter ev = {
+		.recipient = {cell, msg->target_gen, 0},
+		.reason = reason,
+	};
+	snprintf(ev.message_type, sizeof ev.message_type, "%s",
+		msg->type->name);
+	casty_msg_format(msg->type, msg->payload, ev.message,
+		sizeof ev.message);
+	cst_events_publish(&cell->sys->events, CST_EV_DEAD_LETTER, &ev);
+}
+
 void
-cst_dead_letter(casty_cell *cell, casty_msg *msg)
+cst_dead_letter(casty_cell *cell, casty_msg *msg, int reason)
 {
 	casty_system *sys = cell->sys;
 
@@ -107,11 +128,47 @@ cst_dead_letter(casty_cell *cell, casty_msg *msg)
 	if (msg->type->flags & CASTY_MSG_SYSTEM) {
 		return; // a stop or unwatch for a stopped actor: nothing to do
 	}
+	if (msg->type->flags & CASTY_MSG_EVENT) {
+		return; // an event for a gone subscriber: never republished
+	}
 	// Relaxed: a statistic.
 	atomic_fetch_add_explicit(&sys->dead_letters, 1, memory_order_relaxed);
+	if (cst_events_wanted(&sys->events, CST_EV_DEAD_LETTER)) {
+		publish_dead_letter(cell, msg, reason);
+	}
 }
 
-void
+// A bounded mailbox: reserve a place for a user message, or refuse it.
+// Returns CASTY_OK with msg marked counted, CASTY_EFULL (backpressure) or
+// 1 when msg was dropped (drop_new); a refused or dropped msg is freed.
+static int
+reserve(casty_cell *cell, casty_msg *msg, unsigned overflow)
+{
+	if (msg->type->flags & CASTY_MSG_SYSTEM) {
+		return CASTY_OK; // never refused, never counted
+	}
+	uint32_t cap = atomic_load_explicit(&cell->capacity,
+		memory_order_relaxed);
+	uint32_t before = atomic_fetch_add_explicit(&cell->queued, 1,
+		memory_order_relaxed);
+	if (before >= cap && overflow != CASTY_DROP_OLDEST) {
+		atomic_fetch_sub_explicit(&cell->queued, 1,
+			memory_order_relaxed);
+		if (overflow == CASTY_BACKPRESSURE) {
+			cst_msg_free(msg);
+			return CASTY_EFULL;
+		}
+		cst_dead_letter(cell, msg, CASTY_DEAD_DROP_NEW);
+		cst_msg_free(msg);
+		return 1;
+	}
+	// drop_oldest accepts past the limit: the consumer drops from the
+	// head until the backlog is back within it (actor.c).
+	msg->flags |= CST_MSG_COUNTED;
+	return CASTY_OK;
+}
+
+int
 cst_deliver(casty_cell *cell, casty_msg *msg)
 {
 	// Acquire: pairs with the release increment of gen at stop; a
@@ -119,30 +176,40 @@ cst_deliver(casty_cell *cell, casty_msg *msg)
 	// check is caught again by the consumer.
 	if (atomic_load_explicit(&cell->gen, memory_order_acquire) !=
 	    msg->target_gen) {
-		cst_dead_letter(cell, msg);
+		cst_dead_letter(cell, msg, CASTY_DEAD_STOPPED);
 		cst_msg_free(msg);
-		return;
+		return CASTY_OK;
 	}
 	if (cell->kind == CST_CELL_PROMISE) {
 		if (msg->type->flags & CASTY_MSG_SYSTEM) {
 			// A promise is no actor: a watch of it is answered as for
 			// a stopped one, anything else is dropped.
-			cst_dead_letter(cell, msg);
+			cst_dead_letter(cell, msg, CASTY_DEAD_STOPPED);
 			cst_msg_free(msg);
-			return;
+			return CASTY_OK;
 		}
 		cst_promise_complete(cell, msg);
-		return;
+		return CASTY_OK;
+	}
+	// Relaxed: see casty_cell.overflow.
+	unsigned overflow =
+		atomic_load_explicit(&cell->overflow, memory_order_relaxed);
+	if (overflow != 0) {
+		int rc = reserve(cell, msg, overflow);
+		if (rc != CASTY_OK) {
+			return rc < 0 ? rc : CASTY_OK;
+		}
 	}
 	cst_worker *w = cst_tls_worker;
 	if (w != NULL && w->sched == &cell->sys->sched &&
 	    cst_outbox_take(&w->outbox)) {
 		cst_outbox_add(&w->outbox, cell, &msg->link);
-		return;
+		return CASTY_OK;
 	}
 	if (cst_mbox_push(&cell->mbox, &msg->link)) {
 		cst_schedule(cell);
 	}
+	return CASTY_OK;
 }
 
 void
@@ -168,8 +235,7 @@ casty_tell_msg(casty_ref to, const casty_msg_type *type, unsigned tag,
 	    CST_SYS_TERMINATED) {
 		return CASTY_ESTOPPED;
 	}
-	cst_deliver(to.cell, cst_msg_new(type, tag, payload, to.gen));
-	return CASTY_OK;
+	return cst_deliver(to.cell, cst_msg_new(type, tag, payload, to.gen));
 }
 
 int

@@ -5,6 +5,7 @@
 #include <casty/casty.h>
 
 #include "runtime/cell.h"
+#include "runtime/supervision.h"
 
 /**
  * cst_msg_new returns an envelope of type with a payload of type->size
@@ -17,20 +18,29 @@ casty_msg *cst_msg_new(const casty_msg_type *type, unsigned tag,
 /** cst_msg_free frees an envelope into the caller's pool. */
 void cst_msg_free(casty_msg *msg);
 
+// Envelope flags (casty_msg.flags).
+enum {
+	CST_MSG_COUNTED = 1u << 0, // counted in a bounded mailbox's queued
+};
+
 /**
  * cst_deliver hands msg to cell: a dead letter when the incarnation is
  * gone, the promise's slot for a promise cell, else the mailbox (and
- * schedules the cell when that made it non-empty). Consumes msg.
- * Thread: any.
+ * schedules the cell when that made it non-empty); a full bounded
+ * mailbox applies its overflow strategy. Consumes msg. Returns CASTY_OK
+ * (also for a dead letter or a dropped message) or CASTY_EFULL (a
+ * backpressure mailbox refused it). Thread: any.
  */
-void cst_deliver(casty_cell *cell, casty_msg *msg);
+int cst_deliver(casty_cell *cell, casty_msg *msg);
 
 /**
- * cst_dead_letter counts msg as undeliverable to cell. A watch request
- * that cannot be delivered is answered with casty_terminated at once.
- * Does not free msg. Thread: any.
+ * cst_dead_letter counts msg as undeliverable to cell for reason (a
+ * casty_dead_letter_reason) and publishes it. A watch request that cannot
+ * be delivered is answered with casty_terminated at once. System
+ * messages and events are not dead letters. Does not free msg.
+ * Thread: any.
  */
-void cst_dead_letter(casty_cell *cell, casty_msg *msg);
+void cst_dead_letter(casty_cell *cell, casty_msg *msg, int reason);
 
 // The runtime's own messages; they never reach a handler.
 typedef struct cst_sys_start {
@@ -45,12 +55,16 @@ typedef struct cst_sys_watch {
 typedef struct cst_sys_child_stopped {
 	casty_cell *child;
 } cst_sys_child_stopped;
+// A failure, a cst_failure: to the actor itself (decided on the next
+// dispatch) or, for an escalation, to its parent.
 
 extern const casty_msg_type cst_sys_start__type;
 extern const casty_msg_type cst_sys_stop__type;
 extern const casty_msg_type cst_sys_watch__type;
 extern const casty_msg_type cst_sys_unwatch__type;
 extern const casty_msg_type cst_sys_child_stopped__type;
+extern const casty_msg_type cst_sys_failed__type;       // to itself
+extern const casty_msg_type cst_sys_child_failed__type; // to the parent
 
 /** cst_send_sys sends a system message to ref. Thread: any. */
 void cst_send_sys(casty_ref ref, const casty_msg_type *type,

@@ -66,8 +66,10 @@ casty_system_create(const casty_system_config *cfg, casty_system **out)
 	atomic_init(&sys->state, CST_SYS_RUNNING);
 	atomic_init(&sys->next_uid, 1);
 	cst_cell_slab_init(&sys->slab);
+	cst_events_init(&sys->events);
 	int rc = cst_sched_start(&sys->sched, sys, c.workers, c.throughput);
 	if (rc != 0) {
+		cst_events_fini(&sys->events);
 		cst_cell_slab_fini(&sys->slab);
 		pthread_cond_destroy(&sys->cond);
 		pthread_mutex_destroy(&sys->lock);
@@ -201,6 +203,7 @@ casty_system_destroy(casty_system *sys)
 	cst_sched_stop(&sys->sched);
 	cst_sched_fini(&sys->sched);
 	cst_cell_slab_fini(&sys->slab);
+	cst_events_fini(&sys->events);
 	cst_pool_depot_drain();
 	cst_names_fini(&sys->roots_by_name);
 	pthread_cond_destroy(&sys->cond);

@@ -8,6 +8,7 @@
 #include <casty/casty.h>
 
 #include "runtime/cell.h"
+#include "runtime/events.h"
 #include "runtime/sched.h"
 
 enum cst_system_state {
@@ -19,8 +20,9 @@ enum cst_system_state {
 struct casty_system {
 	char         *name;
 	unsigned      drain_timeout_ms;
-	cst_sched     sched;
-	cst_cell_slab slab;
+	cst_sched        sched;
+	cst_cell_slab    slab;
+	cst_event_stream events;
 
 	// Root actors and the system state, under lock; cond signals
 	// termination.

@@ -89,6 +89,10 @@ enum {
 	CASTY__BEH_SAME,
 	CASTY__BEH_STOPPED,
 	CASTY__BEH_UNHANDLED,
+	CASTY__BEH_RESTART,   // casty_restart (supervision.h)
+	CASTY__BEH_FAILED,    // casty_failed: state is the failure
+	CASTY__BEH_SUPERVISE, // casty_supervise: state wraps a behavior
+	CASTY__BEH_LIFECYCLE, // casty_with_lifecycle: likewise
 };
 
 /**
@@ -160,7 +164,8 @@ casty_stopped(void)
 
 /**
  * casty_unhandled reports that the message was not handled: it is
- * counted (casty_system_stats) and the behavior is kept.
+ * counted (casty_system_stats), published as casty_unhandled_message
+ * (events.h) and the behavior is kept.
  */
 static inline casty_behavior
 casty_unhandled(void)

@@ -7,5 +7,10 @@
 #include <casty/behavior.h> // behaviors as values
 #include <casty/system.h>   // the system, spawn, ask
 #include <casty/actor.h>    // the context of a running actor
+#include <casty/supervision.h> // failing, restarting, strategies
+#include <casty/lifecycle.h> // hooks around start, stop, restart
+#include <casty/events.h>   // the event stream
+#include <casty/mailbox.h>  // bounded mailboxes
+#include <casty/log.h>      // logging with the actor's path
 
 #endif // CASTY_CASTY_H

@@ -54,6 +54,9 @@ typedef struct casty_msg_type {
 } casty_msg_type;
 
 #define CASTY_MSG_SYSTEM 1u
+// An event of the event stream (events.h): one that cannot be delivered
+// is dropped, never published again as a dead letter.
+#define CASTY_MSG_EVENT 2u
 
 /** casty_protocol lists the message types an actor accepts, by tag. */
 typedef struct casty_protocol {

@@ -1,0 +1,112 @@
+/**
+ * include/casty/events.h: the system event stream, a publish/subscribe
+ * bus for observing actors.
+ *
+ * Subscribers are actors: casty_subscribe(sys, ref, casty_dead_letter)
+ * makes every later casty_dead_letter event a message to ref, which must
+ * have the event type in its protocol. Events are published by the
+ * runtime only; each subscriber receives them in the order one publisher
+ * published them. A subscriber that stops is unsubscribed; an event that
+ * cannot be delivered is dropped, never republished as a dead letter.
+ * With no subscriber for a type, publishing it costs one atomic load.
+ */
+#ifndef CASTY_EVENTS_H
+#define CASTY_EVENTS_H
+
+#include <casty/base.h>
+#include <casty/msg.h>
+
+/** casty_actor_started: an actor has started (after its pre_start). */
+typedef struct casty_actor_started {
+	casty_ref ref;
+	char      path[112];
+} casty_actor_started;
+CASTY_API extern const casty_msg_type casty_actor_started__type;
+
+/** casty_actor_stopped: an actor has stopped (after its post_stop). */
+typedef struct casty_actor_stopped {
+	casty_ref ref;
+	char      path[112];
+} casty_actor_stopped;
+CASTY_API extern const casty_msg_type casty_actor_stopped__type;
+
+/** casty_actor_restarted: an actor was restarted after code/reason. */
+typedef struct casty_actor_restarted {
+	casty_ref ref;
+	char      path[112];
+	int32_t   code;
+	char      reason[128];
+} casty_actor_restarted;
+CASTY_API extern const casty_msg_type casty_actor_restarted__type;
+
+/** Why a message became a dead letter. */
+typedef enum casty_dead_letter_reason {
+	CASTY_DEAD_STOPPED = 1, // the recipient had stopped (or never ran)
+	CASTY_DEAD_DROP_NEW,    // bounded mailbox full: the new one dropped
+	CASTY_DEAD_DROP_OLDEST, // bounded mailbox full: the oldest dropped
+} casty_dead_letter_reason;
+
+/**
+ * casty_dead_letter: a message that was not delivered. message is the
+ * message printed with its schema ("Deposit{amount=100}", truncated);
+ * message_type its type name.
+ */
+typedef struct casty_dead_letter {
+	casty_ref recipient;
+	int32_t   reason; // casty_dead_letter_reason
+	char      message_type[64];
+	char      message[192];
+} casty_dead_letter;
+CASTY_API extern const casty_msg_type casty_dead_letter__type;
+
+/**
+ * casty_unhandled_message: a message the recipient's behavior did not
+ * handle (casty_unhandled(), or a type outside its protocol).
+ */
+typedef struct casty_unhandled_message {
+	casty_ref recipient;
+	char      path[112];
+	char      message_type[64];
+	char      message[192];
+} casty_unhandled_message;
+CASTY_API extern const casty_msg_type casty_unhandled_message__type;
+
+/** casty_dead_letter_reason_name names a reason ("stopped", ...). */
+CASTY_API const char *casty_dead_letter_reason_name(int reason);
+
+/**
+ * casty_subscribe_type makes every event of type published from now on a
+ * message to subscriber. Subscribing twice is the same as once. Returns
+ * CASTY_OK, -EINVAL (type is not an event type), CASTY_ENOREF or
+ * CASTY_ESTOPPED. Thread: any. Blocks: briefly, on the stream's lock.
+ */
+CASTY_API int casty_subscribe_type(casty_system *sys, casty_ref subscriber,
+	const casty_msg_type *type);
+
+/**
+ * casty_unsubscribe_type cancels casty_subscribe_type; events published
+ * after it returns are not sent. Unknown pairs are ignored. Returns
+ * CASTY_OK or -EINVAL. Thread: any.
+ */
+CASTY_API int casty_unsubscribe_type(casty_system *sys,
+	casty_ref subscriber, const casty_msg_type *type);
+
+/**
+ * casty_subscribe(sys, ref, Event) subscribes the typed ref to Event,
+ * which must be in ref's protocol (else it does not compile).
+ */
+#define casty_subscribe(sys, to, T)                                           \
+	((void)CASTY__TAG(to, T), casty_subscribe_type((sys), (to).ref, &T##__type))
+#define casty_unsubscribe(sys, to, T)                                         \
+	((void)CASTY__TAG(to, T),                                             \
+	    casty_unsubscribe_type((sys), (to).ref, &T##__type))
+
+/**
+ * casty_msg_format prints a message as its schema describes it,
+ * "Type{field=value, ...}", into buf (NUL-terminated, truncated to size)
+ * and returns the full length. Thread: any.
+ */
+CASTY_API size_t casty_msg_format(const casty_msg_type *type,
+	const void *payload, char *buf, size_t size);
+
+#endif // CASTY_EVENTS_H
