@@ -567,7 +567,7 @@ fail(casty_cell *cell, const cst_failure *f)
 	}
 	switch (cst_supervision_decide(cell->cold, f, cst_now_ns())) {
 	case CASTY_RESTART:
-		casty_log_info(cell, "failed: %s (%d); restarting", f->reason,
+		casty_log_warn(cell, "failed: %s (%d); restarting", f->reason,
 			f->code);
 		begin_restart(cell, f);
 		return;

@@ -106,3 +106,28 @@ Test(examples, actor_hierarchies)
 	// Two workers handle their tasks concurrently: either order is right.
 	check_example("actor_hierarchies", 1);
 }
+
+Test(examples, supervision)
+{
+	check_example("supervision", 0);
+}
+
+Test(examples, lifecycle_hooks)
+{
+	check_example("lifecycle_hooks", 0);
+}
+
+Test(examples, event_stream)
+{
+	check_example("event_stream", 0);
+}
+
+Test(examples, mailbox_configuration)
+{
+	check_example("mailbox_configuration", 0);
+}
+
+Test(examples, state_machines)
+{
+	check_example("state_machines", 0);
+}
