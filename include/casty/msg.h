@@ -232,8 +232,10 @@ CASTY_API void casty_msg_free(casty_msg *msg);
  * casty_tell(to, Type, fields...) sends Type{fields...} to the typed ref
  * `to`, fire-and-forget: it never blocks. The payload is copied into an
  * envelope. Returns CASTY_OK (also when the target has stopped: the
- * message then becomes a counted dead letter), CASTY_ENOREF for the empty
- * ref, CASTY_ESTOPPED once the system has terminated, or -EINVAL.
+ * message then becomes a counted dead letter, or when a bounded mailbox
+ * dropped it), CASTY_EFULL when a backpressure mailbox is full (mailbox.h),
+ * CASTY_ENOREF for the empty ref, CASTY_ESTOPPED once the system has
+ * terminated, or -EINVAL.
  * Thread: any.
  */
 #define casty_tell(to, T, ...)                                                \

@@ -64,7 +64,7 @@ CASTY_API const char *casty_system_name(const casty_system *sys);
 
 /** casty_system_stats counts what a system did; read with _stats(). */
 typedef struct casty_system_stats {
-	uint64_t dead_letters; // messages to stopped actors, or refused
+	uint64_t dead_letters; // to stopped actors, or dropped by a mailbox
 	uint64_t unhandled;    // messages a behavior did not handle
 	uint64_t live_actors;  // actors started and not yet stopped
 } casty_system_stats;
@@ -101,7 +101,8 @@ CASTY_API int casty_spawn_untyped(casty_system *sys, casty_ctx *parent,
  * written at reply_offset, and waits up to timeout_ms for the first
  * reply, which it stores in *reply (free it with casty_msg_free).
  * Returns CASTY_OK, -ETIMEDOUT (no reply in time: a later reply becomes
- * a dead letter and nothing leaks), -EINVAL, CASTY_ENOREF or
+ * a dead letter and nothing leaks), -EINVAL, CASTY_ENOREF,
+ * CASTY_EFULL (a full backpressure mailbox refused the request) or
  * CASTY_ESTOPPED. Thread: any but a worker. Blocks: up to timeout_ms.
  */
 CASTY_API int casty_ask_msg(casty_system *sys, casty_ref to,

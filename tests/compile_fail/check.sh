@@ -60,6 +60,8 @@ must_fail bad_tell "error:.*Shout"
 must_fail bad_spawn "error:.*(_Generic|generic association)"
 # A switch over the protocol's tags that misses one: -Wswitch under -Werror.
 must_fail switch_missing "GreeterMsg_Bye.*not handled|not handled.*GreeterMsg_Bye"
+# Subscribing a ref to an event outside its protocol.
+must_fail bad_subscribe "error:.*casty_actor_stopped"
 
 echo "$passed passed, $failures failed"
 [ "$failures" -eq 0 ]

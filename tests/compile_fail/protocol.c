@@ -53,3 +53,16 @@ spawn(casty_system *sys)
 	return casty_spawn(sys, GreeterMsg,
 		casty_receive(greeter_receive, NULL, 0), "greeter", &ref);
 }
+
+// An event subscription checks the subscriber's protocol like a tell.
+CASTY_PROTOCOL(WatcherMsg, casty_dead_letter);
+
+int
+subscribe(casty_system *sys, WatcherMsg_ref watcher)
+{
+#ifdef CASE_bad_subscribe
+	return casty_subscribe(sys, watcher, casty_actor_stopped);
+#else
+	return casty_subscribe(sys, watcher, casty_dead_letter);
+#endif
+}
