@@ -954,6 +954,52 @@ new_cell(casty_system *sys, casty_cell *parent, const casty_protocol *proto,
 	return cell;
 }
 
+static casty_directive
+decide_stop(const casty_failure *f)
+{
+	(void)f;
+	return CASTY_STOP;
+}
+
+static casty_directive
+decide_escalate(const casty_failure *f)
+{
+	(void)f;
+	return CASTY_ESCALATE;
+}
+
+// Gives an actor spawned without them in code the mailbox and the
+// supervision that casty.toml names for it. The strategy wraps the
+// behavior from outside, so a casty_supervise written in code (inner)
+// wins, as an explicit mailbox does.
+static void
+apply_config(casty_system *sys, const char *name, casty_behavior *behavior,
+	const casty_mailbox **mailbox, casty_mailbox *from_file)
+{
+	casty_actor_config ac;
+
+	if (sys->config == NULL) {
+		return;
+	}
+	casty_config_resolve(sys->config, name, &ac);
+	if (*mailbox == NULL && ac.has_mailbox) {
+		*from_file = ac.mailbox;
+		*mailbox = from_file;
+	}
+	if (ac.has_supervision) {
+		double         ms = ac.supervision.within_seconds * 1000.0;
+		casty_strategy s = {
+			.max_restarts = ac.supervision.max_restarts,
+			.within_ms = ms < UINT32_MAX ? (uint32_t)ms : UINT32_MAX,
+			.decider = ac.supervision.strategy == CASTY_STOP
+				? decide_stop
+				: ac.supervision.strategy == CASTY_ESCALATE
+				? decide_escalate : NULL,
+		};
+		*behavior = casty_supervise(*behavior, s);
+	}
+}
+
 int
 casty_spawn_untyped(casty_system *sys, casty_ctx *parent,
 	const casty_protocol *proto, casty_behavior behavior,
@@ -967,9 +1013,10 @@ casty_spawn_with(casty_system *sys, casty_ctx *parent,
 	const casty_protocol *proto, casty_behavior behavior,
 	const char *name, const casty_mailbox *mailbox, casty_ref *out)
 {
-	int         rc = CASTY_OK;
-	char       *copy = NULL;
-	casty_cell *cell = NULL;
+	int           rc = CASTY_OK;
+	char         *copy = NULL;
+	casty_cell   *cell = NULL;
+	casty_mailbox from_file;
 
 	if (sys == NULL || proto == NULL || proto->ntypes == 0 ||
 	    out == NULL || (parent != NULL && parent->sys != sys) ||
@@ -978,7 +1025,8 @@ casty_spawn_with(casty_system *sys, casty_ctx *parent,
 		rc = -EINVAL;
 	} else if (name != NULL && (copy = cst_strdup(name)) == NULL) {
 		rc = -ENOMEM;
-	} else if (parent != NULL) {
+	} else if (apply_config(sys, name, &behavior, &mailbox, &from_file),
+		   parent != NULL) {
 		if (parent->status != CST_ALIVE) {
 			rc = CASTY_ESTOPPED;
 		} else if (name != NULL && find_child(parent, name) != NULL) {

@@ -16,7 +16,7 @@
 void
 casty_system_config_init(casty_system_config *cfg)
 {
-	cfg->name = "casty-system";
+	cfg->name = NULL;
 	cfg->workers = 0;
 	cfg->throughput = 64;
 	cfg->drain_timeout_ms = 5000;
@@ -41,7 +41,12 @@ casty_system_create(const casty_system_config *cfg, casty_system **out)
 	if (cfg != NULL) {
 		c = *cfg;
 	}
-	if (c.name == NULL || c.name[0] == '\0' || strchr(c.name, '/') ||
+	if (c.name == NULL) {
+		c.name = c.config != NULL && casty_config_system_name(c.config)
+			? casty_config_system_name(c.config)
+			: "casty-system";
+	}
+	if (c.name[0] == '\0' || strchr(c.name, '/') ||
 	    c.workers > MAX_WORKERS || c.throughput > MAX_THROUGHPUT) {
 		return -EINVAL;
 	}
@@ -61,6 +66,7 @@ casty_system_create(const casty_system_config *cfg, casty_system **out)
 		return -ENOMEM;
 	}
 	sys->drain_timeout_ms = c.drain_timeout_ms;
+	sys->config = c.config;
 	pthread_mutex_init(&sys->lock, NULL);
 	pthread_cond_init(&sys->cond, NULL);
 	atomic_init(&sys->state, CST_SYS_RUNNING);

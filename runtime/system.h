@@ -20,6 +20,7 @@ enum cst_system_state {
 struct casty_system {
 	char         *name;
 	unsigned      drain_timeout_ms;
+	const casty_config *config; // borrowed; NULL: every default
 	cst_sched        sched;
 	cst_cell_slab    slab;
 	cst_event_stream events;

@@ -24,6 +24,7 @@ flags=(-g -O1 -std=gnu11 -D_GNU_SOURCE -DCASTY_SYSTEM_ALLOC
 # target: its sources beyond the harness
 declare -A sources=(
 	[toml]="runtime/toml.c runtime/toml_scalar.c runtime/alloc.c"
+	[config]="runtime/config.c runtime/toml.c runtime/toml_scalar.c runtime/alloc.c"
 )
 
 status=0

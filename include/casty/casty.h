@@ -12,5 +12,6 @@
 #include <casty/events.h>   // the event stream
 #include <casty/mailbox.h>  // bounded mailboxes
 #include <casty/log.h>      // logging with the actor's path
+#include <casty/config.h>   // casty.toml
 
 #endif // CASTY_CASTY_H

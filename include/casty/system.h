@@ -10,13 +10,21 @@
 #include <casty/msg.h>
 
 /** casty_system_config holds the settings of a system. */
+typedef struct casty_config casty_config; // config.h
+
 typedef struct casty_system_config {
-	const char *name;       // system name in paths; default "casty-system"
+	// System name in paths; NULL: [system] name of config, else
+	// "casty-system".
+	const char *name;
 	unsigned    workers;    // worker threads; 0: one per online CPU
 	unsigned    throughput; // messages per actor run; 0: 64
 	// How long casty_system_destroy waits for the actors to go idle
 	// before it stops them; default 5000 ms, 0: stop at once.
 	unsigned drain_timeout_ms;
+	// A loaded casty.toml (config.h), or NULL. Spawns then take their
+	// mailbox and supervision from it, by name, unless given in code.
+	// Borrowed: keep it until casty_system_destroy has returned.
+	const casty_config *config;
 } casty_system_config;
 
 /** casty_system_config_init fills cfg with the defaults. Thread: any. */

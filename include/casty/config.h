@@ -1,0 +1,187 @@
+/**
+ * include/casty/config.h: casty.toml, loaded into the same structs the
+ * programmatic API takes.
+ *
+ *     casty_config *config;
+ *     casty_config_error err;
+ *     if (casty_config_load(NULL, &config, &err) != CASTY_OK) {  // discover
+ *             fprintf(stderr, "%s\n", err.text);
+ *             ...
+ *     }
+ *     casty_system_config sc;
+ *     casty_system_config_init(&sc);
+ *     sc.config = config;          // mailbox and supervision per actor
+ *     casty_system_create(&sc, &system);
+ *     ...
+ *     casty_system_destroy(system);
+ *     casty_config_free(config);
+ *
+ * Every key is optional; no file means every default, exactly those of
+ * the programmatic API (unbounded mailboxes, no supervision). A
+ * [defaults.mailbox] or [defaults.supervision] table, or a per-actor
+ * mailbox = {...} / supervision = {...}, turns that part on, its missing
+ * fields taking Casty's defaults (capacity 1000, drop_new; restart, 3
+ * restarts within 60 s). Resolution is field by field: per-actor override
+ * > [defaults.*] > built-in. Values given in code win over the file: an
+ * explicit mailbox at spawn, a casty_supervise wrapper, a system name.
+ *
+ * Loading is strict: an unknown key, a wrong type, a value out of range
+ * or a TOML syntax error is an error naming the file, line, column and
+ * key, and nothing is returned half-applied.
+ */
+#ifndef CASTY_CONFIG_H
+#define CASTY_CONFIG_H
+
+#include <casty/base.h>
+#include <casty/mailbox.h>
+#include <casty/supervision.h>
+
+/** [defaults.supervision] and per-actor supervision = {...}. */
+typedef struct casty_supervision_config {
+	casty_directive strategy;       // restart | stop | escalate
+	uint32_t        max_restarts;   // 3
+	double          within_seconds; // 60.0
+} casty_supervision_config;
+
+/** [defaults.sharding]: used by sharded actors (the cluster issue). */
+typedef struct casty_sharding_config {
+	uint32_t num_shards; // 256
+} casty_sharding_config;
+
+/** [defaults.replication]: used by replicated shards. */
+typedef struct casty_replication_config {
+	uint32_t replicas;    // 0
+	uint32_t min_acks;    // 0
+	double   ack_timeout; // 5.0 s
+} casty_replication_config;
+
+/** [cluster.gossip] */
+typedef struct casty_gossip_config {
+	double   interval; // 1.0 s
+	uint32_t fanout;   // 3
+} casty_gossip_config;
+
+/** [cluster.heartbeat] */
+typedef struct casty_heartbeat_config {
+	double interval;                    // 0.5 s
+	double availability_check_interval; // 2.0 s
+} casty_heartbeat_config;
+
+/** [cluster.failure_detector]: the phi accrual detector. */
+typedef struct casty_failure_detector_config {
+	double   threshold;                     // 8.0
+	uint32_t max_sample_size;               // 200
+	double   min_std_deviation_ms;          // 100.0
+	double   acceptable_heartbeat_pause_ms; // 0.0
+	double   first_heartbeat_estimate_ms;   // 1000.0
+} casty_failure_detector_config;
+
+#define CASTY_HOST_MAX 256
+
+/** casty_node_address is "host:port" as seed_nodes lists them. */
+typedef struct casty_node_address {
+	char     host[CASTY_HOST_MAX];
+	uint16_t port;
+} casty_node_address;
+
+/**
+ * [cluster]: enabled when the table gives a host (then port is
+ * required). The gossip, heartbeat and failure-detector tables are read
+ * even without a host.
+ */
+typedef struct casty_cluster_config {
+	bool                          enabled;
+	char                          host[CASTY_HOST_MAX];
+	uint16_t                      port;
+	const casty_node_address     *seed_nodes;
+	size_t                        nseed_nodes;
+	const char *const            *roles;
+	size_t                        nroles;
+	casty_gossip_config           gossip;
+	casty_heartbeat_config        heartbeat;
+	casty_failure_detector_config failure_detector;
+} casty_cluster_config;
+
+/** casty_actor_config is what the file says about one actor. */
+typedef struct casty_actor_config {
+	bool                     has_mailbox; // else: unbounded
+	casty_mailbox            mailbox;
+	bool                     has_supervision; // else: none (stop)
+	casty_supervision_config supervision;
+	casty_sharding_config    sharding;
+	casty_replication_config replication;
+} casty_actor_config;
+
+/** A loaded casty.toml; read it with the functions below. */
+typedef struct casty_config casty_config;
+
+/** casty_config_error says what was wrong with a file, and where. */
+typedef struct casty_config_error {
+	char     file[512]; // the path as given or discovered
+	unsigned line;      // 1-based; 0 when the file could not be read
+	unsigned column;    // 1-based
+	char     key[256];  // dotted key path, "" when unknown
+	char     message[160];
+	char     text[1024]; // all of it: "file:line:column: key: message"
+} casty_config_error;
+
+/**
+ * casty_config_load reads the casty.toml at path, or with path NULL the
+ * first casty.toml found walking up from the current directory; with
+ * none found, *out holds every default. Returns CASTY_OK, -ENOENT (an
+ * explicit path that does not exist), -EINVAL (a bad file: *err says
+ * where and why, when err is not NULL), -ENOMEM or another negated errno
+ * from reading. The caller frees *out with casty_config_free, after every
+ * system that uses it is destroyed. Thread: any.
+ */
+CASTY_API int casty_config_load(
+	const char *path, casty_config **out, casty_config_error *err);
+
+/**
+ * casty_config_parse is casty_config_load for text already in memory;
+ * filename names it in errors. Thread: any.
+ */
+CASTY_API int casty_config_parse(const char *text, size_t len,
+	const char *filename, casty_config **out, casty_config_error *err);
+
+/**
+ * casty_config_discover writes the path of the first casty.toml found
+ * walking up from dir (NULL: the current directory) into buf. Returns
+ * CASTY_OK, -ENOENT (none up to the root) or -ENAMETOOLONG.
+ */
+CASTY_API int casty_config_discover(const char *dir, char *buf, size_t size);
+
+/** casty_config_free frees a config (NULL is a no-op). */
+CASTY_API void casty_config_free(casty_config *config);
+
+/**
+ * casty_config_source is the file the config came from, or "" when none
+ * was found.
+ */
+CASTY_API const char *casty_config_source(const casty_config *config);
+
+/** casty_config_system_name is [system] name, or NULL when not given. */
+CASTY_API const char *casty_config_system_name(const casty_config *config);
+
+/** casty_config_max_pending_per_path is [transport] max_pending_per_path. */
+CASTY_API uint32_t casty_config_max_pending_per_path(
+	const casty_config *config);
+
+/** casty_config_cluster is the [cluster] table. */
+CASTY_API const casty_cluster_config *casty_config_cluster(
+	const casty_config *config);
+
+/**
+ * casty_config_resolve fills *out for the actor called name: the first
+ * [actors.PATTERN] (in file order) whose pattern matches the whole name,
+ * over [defaults.*], over the built-in defaults. A pattern that is a
+ * plain name ([A-Za-z0-9_-]+) matches itself only; any other is a POSIX
+ * extended regex, anchored at both ends, in which \d, \w and \s (and \D,
+ * \W, \S) may be used as in Python. An unnamed actor (NULL) gets
+ * [defaults.*]; a name starting with '_' (an internal actor) gets the
+ * built-in defaults only. Thread: any.
+ */
+CASTY_API void casty_config_resolve(const casty_config *config,
+	const char *name, casty_actor_config *out);
+
+#endif // CASTY_CONFIG_H
