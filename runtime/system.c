@@ -66,14 +66,23 @@ casty_system_create(const casty_system_config *cfg, casty_system **out)
 	atomic_init(&sys->state, CST_SYS_RUNNING);
 	atomic_init(&sys->next_uid, 1);
 	cst_cell_slab_init(&sys->slab);
-	int rc = cst_sched_start(&sys->sched, sys, c.workers, c.throughput);
+	// The reactor first: without io_uring there is no system, and
+	// nothing reaches the reactor before the system is returned.
+	int rc = cst_reactor_create(sys, &sys->reactor);
+	if (rc == 0) {
+		rc = -cst_sched_start(&sys->sched, sys, c.workers,
+			c.throughput);
+		if (rc != 0) {
+			cst_reactor_destroy(sys->reactor);
+		}
+	}
 	if (rc != 0) {
 		cst_cell_slab_fini(&sys->slab);
 		pthread_cond_destroy(&sys->cond);
 		pthread_mutex_destroy(&sys->lock);
 		cst_free_sized(sys->name, strlen(sys->name) + 1);
 		cst_free_sized(sys, sizeof(*sys));
-		return -rc;
+		return rc;
 	}
 	*out = sys;
 	return CASTY_OK;
@@ -198,6 +207,9 @@ casty_system_destroy(casty_system *sys)
 	}
 	casty_system_stop(sys);
 	casty_system_wait(sys);
+	// Every actor has stopped, so nothing submits any more; the
+	// workers still run, to take what the reactor delivered last.
+	cst_reactor_destroy(sys->reactor);
 	cst_sched_stop(&sys->sched);
 	cst_sched_fini(&sys->sched);
 	cst_cell_slab_fini(&sys->slab);

@@ -8,6 +8,7 @@
 #include <casty/casty.h>
 
 #include "runtime/cell.h"
+#include "runtime/reactor.h"
 #include "runtime/sched.h"
 
 enum cst_system_state {
@@ -21,6 +22,7 @@ struct casty_system {
 	unsigned      drain_timeout_ms;
 	cst_sched     sched;
 	cst_cell_slab slab;
+	cst_reactor  *reactor; // timers and I/O; stopped after the actors
 
 	// Root actors and the system state, under lock; cond signals
 	// termination.
