@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "runtime/actor_timers.h"
 #include "runtime/alloc.h"
 #include "runtime/behavior.h"
 #include "runtime/msg.h"
@@ -28,6 +29,7 @@
 #define NAME_MAX_LEN 255
 
 static void begin_stop(casty_cell *cell);
+static void dispatch(casty_cell *cell, casty_msg *msg);
 
 void
 cst_cell_free_name(casty_cell *cell)
@@ -193,6 +195,7 @@ begin_stop(casty_cell *cell)
 	casty_ref me = cst_cell_ref(cell);
 
 	cell->status = CST_STOPPING;
+	cst_actor_timers_cancel_all(cell);
 	// Stop watching: no casty_terminated reaches a stopping actor, and
 	// the watched actors forget us.
 	if (cell->cold != NULL) {
@@ -362,6 +365,12 @@ handle_system(casty_cell *cell, casty_msg *msg)
 	} else if (t == &cst_sys_child_stopped__type) {
 		const cst_sys_child_stopped *m = (const void *)msg->payload;
 		child_stopped(cell, m->child);
+	} else if (t == &cst_sys_timer__type) {
+		casty_msg *fired = cst_actor_timer_fired(cell, msg);
+		if (fired != NULL) {
+			dispatch(cell, fired);
+			cst_msg_free(fired);
+		}
 	}
 }
 

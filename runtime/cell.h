@@ -71,13 +71,14 @@ struct casty_cell {
 	struct casty_cell *next_free;
 };
 
-// Refs kept for death watch, allocated on first use.
+// Refs kept for death watch, and actor timers, allocated on first use.
 struct cst_cell_cold {
 	casty_ref *watchers; // who gets casty_terminated from us
 	uint32_t   nwatchers, capwatchers;
 	casty_ref *watching; // whom we watch
 	uint32_t   nwatching, capwatching;
 	cst_names  children; // named children, by name
+	struct cst_actor_timers *timers; // live actor timers (actor_timers.c)
 };
 
 /** cst_cell_ref returns the ref of the cell's current incarnation. */

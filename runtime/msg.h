@@ -45,12 +45,16 @@ typedef struct cst_sys_watch {
 typedef struct cst_sys_child_stopped {
 	casty_cell *child;
 } cst_sys_child_stopped;
+typedef struct cst_sys_timer { // an actor timer fired (actor_timers.c)
+	uint64_t id;
+} cst_sys_timer;
 
 extern const casty_msg_type cst_sys_start__type;
 extern const casty_msg_type cst_sys_stop__type;
 extern const casty_msg_type cst_sys_watch__type;
 extern const casty_msg_type cst_sys_unwatch__type;
 extern const casty_msg_type cst_sys_child_stopped__type;
+extern const casty_msg_type cst_sys_timer__type;
 
 /** cst_send_sys sends a system message to ref. Thread: any. */
 void cst_send_sys(casty_ref ref, const casty_msg_type *type,

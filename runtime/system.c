@@ -66,6 +66,7 @@ casty_system_create(const casty_system_config *cfg, casty_system **out)
 	atomic_init(&sys->state, CST_SYS_RUNNING);
 	atomic_init(&sys->next_uid, 1);
 	cst_cell_slab_init(&sys->slab);
+	cst_timers_init(&sys->timers);
 	// The reactor first: without io_uring there is no system, and
 	// nothing reaches the reactor before the system is returned.
 	int rc = cst_reactor_create(sys, &sys->reactor);
@@ -210,6 +211,7 @@ casty_system_destroy(casty_system *sys)
 	// Every actor has stopped, so nothing submits any more; the
 	// workers still run, to take what the reactor delivered last.
 	cst_reactor_destroy(sys->reactor);
+	cst_timers_fini(&sys->timers); // pending timers: dropped, not fired
 	cst_sched_stop(&sys->sched);
 	cst_sched_fini(&sys->sched);
 	cst_cell_slab_fini(&sys->slab);

@@ -10,6 +10,7 @@
 #include "runtime/cell.h"
 #include "runtime/reactor.h"
 #include "runtime/sched.h"
+#include "runtime/timers.h"
 
 enum cst_system_state {
 	CST_SYS_RUNNING,
@@ -23,6 +24,7 @@ struct casty_system {
 	cst_sched     sched;
 	cst_cell_slab slab;
 	cst_reactor  *reactor; // timers and I/O; stopped after the actors
+	cst_timers    timers;  // the reactor's (see timers.c)
 
 	// Root actors and the system state, under lock; cond signals
 	// termination.

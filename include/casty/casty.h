@@ -7,5 +7,6 @@
 #include <casty/behavior.h> // behaviors as values
 #include <casty/system.h>   // the system, spawn, ask
 #include <casty/actor.h>    // the context of a running actor
+#include <casty/timer.h>    // scheduled messages
 
 #endif // CASTY_CASTY_H
