@@ -8,9 +8,18 @@
 // call back every completion. An idle reactor sleeps in the kernel.
 //
 // The request queue is the injection queue (runtime/inject.c: Vyukov's
-// intrusive MPSC queue). Only the reactor thread pops, so its try-locked
-// consumer role is always free here; its pops see a push once the
-// producer has linked it, and `len` is raised after the link.
+// intrusive MPSC queue with a stub), reused as it is.
+// Roles: cst_reactor_submit from any thread (one exchange, one seq_cst
+//   increment, and the idle check below); popping only on the reactor
+//   thread, or on the destroyer once it has joined it, so the queue's
+//   try-locked consumer role is always free.
+// Linearisation: a request is queued at the exchange of its push and runs
+//   after every request whose exchange came earlier; so a thread's
+//   requests run in the order it submitted them, and a request submitted
+//   after another thread's (synchronised with it) runs after it. A pop
+//   that finds nothing while `len` is non-zero has met a producer
+//   between its exchange and its link (`len` is raised only after the
+//   link): the loop yields and pops again, never sleeps on it.
 //
 // Waking, without lost wake-ups (a Dekker pattern over seq_cst):
 // - The reactor, before it blocks, stores idle = 1 and then reads the

@@ -38,6 +38,10 @@ struct cst_timer {
 	uint16_t          keylen; // system timers: the key follows the payload
 };
 
+// Small on purpose: 100,000 live timers are 6.4 MB here, plus 8 bytes in
+// the heap and 16 to 32 in the table.
+_Static_assert(sizeof(cst_timer) <= 64, "keep a timer in one cache line");
+
 // A system timer carries its message: type, payload, then the key.
 typedef struct {
 	cst_timer             base;
@@ -248,9 +252,8 @@ fire(cst_reactor *r, cst_reactor_timer *rt, int64_t now)
 	}
 	if (t->interval_ns == 0) {
 		cst_timers *timers = timers_of(r);
-		forget(r, timers,
-			find(timers, t->hash, is_actor_timer(t) ? NULL : key_of(t),
-				t->keylen, t->id));
+		const char *key = is_actor_timer(t) ? NULL : key_of(t);
+		forget(r, timers, find(timers, t->hash, key, t->keylen, t->id));
 		return;
 	}
 	// Keep the rate; after a stall, skip the firings that are late.

@@ -12,6 +12,7 @@
 #include <casty/casty.h>
 
 #include "runtime/actor_timers.h"
+#include "runtime/cell.h"
 #include "runtime/timers.h"
 #include "tests/support/system_fixture.h"
 #include "tests/support/probe.h"
@@ -20,9 +21,10 @@
 TestSuite(actor_timers, .init = sys_setup, .fini = sys_teardown,
 	.timeout = 60);
 
-// Set: set timer "k<key>" sending Fired{id}. With fired_first, wait in the
-// handler until the reactor has fired every timer (so the firings sit in
-// the mailbox), then cancel (cancel_after) or replace it by Fired{id2}.
+// Set: set timer "k<key>" sending Fired{id}; with fired_first, wait in
+// the handler until the reactor has fired every timer (so the firings sit
+// in the mailbox); then, still in the same handler, cancel it
+// (cancel_after) or replace it by a once-timer sending Fired{id2}.
 typedef struct {
 	int64_t   key, id, delay, interval;
 	bool      fired_first;
@@ -71,12 +73,13 @@ set_timer(casty_ctx *ctx, int64_t key, int64_t id, int64_t delay,
 		&(Fired){id}, delay, interval);
 }
 
-// Spins (no sleep) until the reactor holds no timer: every once-timer has
-// fired, its cst_sys_timer already pushed to our mailbox.
+// Spins (no sleep) until a message is queued behind the one being
+// handled. The test sends nothing while it waits for the reply, so that
+// message is the timer's firing.
 static void
 wait_until_fired(casty_ctx *ctx)
 {
-	while (cst_timers_live(casty_ctx_system(ctx)) != 0) {
+	while (!cst_mbox_has_next(&ctx->mbox)) {
 		sched_yield();
 	}
 }
@@ -94,16 +97,17 @@ CASTY_HANDLER(timed_receive, timer_log)
 	case TimedMsg_Set: {
 		const Set *s = CASTY_AS(Set, msg);
 		int rc = set_timer(ctx, s->key, s->id, s->delay, s->interval);
+		char name[32];
+		key_name(name, sizeof name, s->key);
+		// In the same handler, so the timer cannot fire before.
 		if (s->fired_first) {
 			wait_until_fired(ctx);
-			char name[32];
-			key_name(name, sizeof name, s->key);
-			if (s->cancel_after) {
-				casty_ctx_cancel_timer(ctx, name);
-			}
-			if (s->id2 > 0) {
-				set_timer(ctx, s->key, s->id2, 0, 0);
-			}
+		}
+		if (s->cancel_after) {
+			casty_ctx_cancel_timer(ctx, name);
+		}
+		if (s->id2 > 0) {
+			set_timer(ctx, s->key, s->id2, s->delay, 0);
 		}
 		casty_send(s->reply_to, casty_int, rc);
 		return casty_same();
@@ -232,8 +236,7 @@ Test(actor_timers, a_tick_fires_until_cancelled)
 Test(actor_timers, a_timer_with_the_same_key_replaces_the_older_one)
 {
 	TimedMsg_ref t = spawn_timed();
-	set(t, (Set){.key = 1, .id = 1, .delay = 10});
-	set(t, (Set){.key = 1, .id = 2, .delay = 10});
+	set(t, (Set){.key = 1, .id = 1, .delay = 10, .id2 = 2});
 	set(t, (Set){.key = 9, .id = 3, .delay = 30}); // the marker
 	cr_assert(eq(str, (char *)await_fired(t, 3, 1), "2 3"));
 }
@@ -241,10 +244,10 @@ Test(actor_timers, a_timer_with_the_same_key_replaces_the_older_one)
 Test(actor_timers, a_cancelled_timer_never_fires)
 {
 	TimedMsg_ref t = spawn_timed();
-	set(t, (Set){.key = 1, .id = 1, .delay = 5});
-	cr_assert(eq(int, cancel(t, 1), CASTY_OK));
+	set(t, (Set){.key = 1, .id = 1, .delay = 5, .cancel_after = true});
 	set(t, (Set){.key = 9, .id = 2, .delay = 20});
 	cr_assert(eq(str, (char *)await_fired(t, 2, 1), "2"));
+	cr_assert(eq(i64, count(t), 0));
 	cr_assert(eq(int, cancel(t, 7), CASTY_OK)); // unknown: a no-op
 }
 

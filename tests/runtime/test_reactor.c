@@ -115,8 +115,8 @@ run_producers(uint32_t per)
 	learn_reactor_thread();
 	for (uint32_t i = 0; i < MAX_PRODUCERS; i++) {
 		args[i] = (producer_arg){i, per};
-		cr_assert(eq(int, pthread_create(&t[i], NULL, produce, &args[i]),
-			0));
+		cr_assert(eq(int,
+			pthread_create(&t[i], NULL, produce, &args[i]), 0));
 	}
 	for (uint32_t i = 0; i < MAX_PRODUCERS; i++) {
 		pthread_join(t[i], NULL);

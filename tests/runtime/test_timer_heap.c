@@ -134,12 +134,12 @@ Test(timer_heap, interleaved_operations_keep_the_heap_valid)
 		int op = rand() % 4;
 		if ((op <= 1 || heap.len == 0) && inserted < N) {
 			// Never before the last pop: like time, it only grows.
-			items[inserted].node.deadline =
-				(last_popped < 0 ? 0 : last_popped) + rand() % 1000;
+			int64_t base = last_popped < 0 ? 0 : last_popped;
+			items[inserted].node.deadline = base + rand() % 1000;
 			cst_timer_heap_insert(&heap, &items[inserted++].node);
 		} else if (op == 2 && heap.len > 0) {
-			cst_timer_node *n = heap.nodes[(uint32_t)rand() % heap.len];
-			cst_timer_heap_remove(&heap, n);
+			uint32_t i = (uint32_t)rand() % heap.len;
+			cst_timer_heap_remove(&heap, heap.nodes[i]);
 		} else if (heap.len > 0) {
 			cst_timer_node *n = cst_timer_heap_pop(&heap);
 			cr_assert(n->deadline >= last_popped);

@@ -5,11 +5,13 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 
 #include <casty/casty.h>
 
+#include "runtime/system.h"
 #include "runtime/timers.h"
 #include "tests/support/system_fixture.h"
 #include "tests/support/timer_log.h"
@@ -24,6 +26,47 @@ typedef struct {
 } Other; // not in the collector's protocol
 CASTY_MESSAGE(Other, unused);
 CASTY_PROTOCOL(CollectorMsg, Fired, AwaitFired);
+
+// Holding the reactor: a request that blocks it until released, so that
+// requests made meanwhile are applied together, before any firing.
+typedef struct {
+	cst_reactor_req req;
+	pthread_mutex_t lock;
+	pthread_cond_t  cond;
+	bool            released;
+} hold_req;
+
+static hold_req hold = {.lock = PTHREAD_MUTEX_INITIALIZER,
+	.cond = PTHREAD_COND_INITIALIZER};
+
+static void
+hold_run(cst_reactor *r, cst_reactor_req *req)
+{
+	(void)r;
+	(void)req;
+	pthread_mutex_lock(&hold.lock);
+	while (!hold.released) {
+		pthread_cond_wait(&hold.cond, &hold.lock);
+	}
+	pthread_mutex_unlock(&hold.lock);
+}
+
+static void
+hold_reactor(casty_system *s)
+{
+	hold.req.run = hold_run;
+	hold.released = false;
+	cst_reactor_submit(s->reactor, &hold.req);
+}
+
+static void
+release_reactor(void)
+{
+	pthread_mutex_lock(&hold.lock);
+	hold.released = true;
+	pthread_cond_signal(&hold.cond);
+	pthread_mutex_unlock(&hold.lock);
+}
 
 static casty_behavior collector(timer_log log);
 
@@ -53,7 +96,8 @@ spawn_collector(casty_system *s)
 	CollectorMsg_ref c;
 	timer_log        log;
 	memset(&log, 0, sizeof log);
-	cr_assert(eq(int, casty_spawn(s, CollectorMsg, collector(log), NULL, &c),
+	cr_assert(eq(int,
+		casty_spawn(s, CollectorMsg, collector(log), NULL, &c),
 		CASTY_OK));
 	return c;
 }
@@ -126,10 +170,12 @@ Test(timers, timers_arrive_in_deadline_order)
 Test(timers, a_schedule_with_the_same_key_replaces_the_older_one)
 {
 	CollectorMsg_ref c = spawn_collector(sys);
+	hold_reactor(sys); // however slow this thread, 1 cannot fire first
 	cr_assert(eq(int, casty_schedule(sys, "k", c, Fired, 10, .id = 1),
 		CASTY_OK));
 	cr_assert(eq(int, casty_schedule(sys, "k", c, Fired, 10, .id = 2),
 		CASTY_OK));
+	release_reactor();
 	// Due after the replaced one would have been.
 	cr_assert(eq(int, casty_schedule(sys, "marker", c, Fired, 30, .id = 3),
 		CASTY_OK));
@@ -139,9 +185,11 @@ Test(timers, a_schedule_with_the_same_key_replaces_the_older_one)
 Test(timers, a_cancelled_timer_never_fires)
 {
 	CollectorMsg_ref c = spawn_collector(sys);
+	hold_reactor(sys); // however slow this thread, 1 cannot fire first
 	cr_assert(eq(int, casty_schedule(sys, "k", c, Fired, 5, .id = 1),
 		CASTY_OK));
 	cr_assert(eq(int, casty_cancel_schedule(sys, "k"), CASTY_OK));
+	release_reactor();
 	cr_assert(eq(int, casty_schedule(sys, "marker", c, Fired, 20, .id = 2),
 		CASTY_OK));
 	cr_assert(eq(str, (char *)await_fired(sys, c, 2, 1), "2"));
@@ -198,25 +246,24 @@ Test(timers, bad_arguments_are_refused)
 #define SCHED(s, key, ref, type, d, i)                                        \
 	casty_schedule_msg((s), (key), (ref), (type), CASTY_TAG_UNKNOWN, &f,  \
 		(d), (i))
-	cr_assert(eq(int, SCHED(NULL, "k", c.ref, &Fired__type, 0, 0), -EINVAL));
-	cr_assert(eq(int, SCHED(sys, NULL, c.ref, &Fired__type, 0, 0), -EINVAL));
-	cr_assert(eq(int, SCHED(sys, "", c.ref, &Fired__type, 0, 0), -EINVAL));
-	cr_assert(eq(int, SCHED(sys, long_key, c.ref, &Fired__type, 0, 0),
-		-EINVAL));
-	cr_assert(eq(int, SCHED(sys, "k", c.ref, NULL, 0, 0), -EINVAL));
-	cr_assert(eq(int, SCHED(sys, "k", c.ref, &Fired__type, -1, 0), -EINVAL));
-	cr_assert(eq(int, SCHED(sys, "k", c.ref, &Fired__type, 0, -1), -EINVAL));
-	cr_assert(eq(int, SCHED(sys, "k", CASTY_REF_NONE, &Fired__type, 0, 0),
+	casty_ref r = c.ref;
+	const casty_msg_type *F = &Fired__type;
+	cr_assert(eq(int, SCHED(NULL, "k", r, F, 0, 0), -EINVAL));
+	cr_assert(eq(int, SCHED(sys, NULL, r, F, 0, 0), -EINVAL));
+	cr_assert(eq(int, SCHED(sys, "", r, F, 0, 0), -EINVAL));
+	cr_assert(eq(int, SCHED(sys, long_key, r, F, 0, 0), -EINVAL));
+	cr_assert(eq(int, SCHED(sys, "k", r, NULL, 0, 0), -EINVAL));
+	cr_assert(eq(int, SCHED(sys, "k", r, F, -1, 0), -EINVAL));
+	cr_assert(eq(int, SCHED(sys, "k", r, F, 0, -1), -EINVAL));
+	cr_assert(eq(int, SCHED(sys, "k", CASTY_REF_NONE, F, 0, 0),
 		CASTY_ENOREF));
-	cr_assert(eq(int,
-		casty_schedule_msg(sys, "k", c.ref, &Fired__type, 0, NULL, 0, 0),
+	cr_assert(eq(int, casty_schedule_msg(sys, "k", r, F, 0, NULL, 0, 0),
 		-EINVAL));
 	cr_assert(eq(int, casty_cancel_schedule(sys, ""), -EINVAL));
 	cr_assert(eq(int, casty_cancel_schedule(NULL, "k"), -EINVAL));
 	cr_assert(eq(int, casty_cancel_schedule(sys, long_key), -EINVAL));
 	long_key[CASTY_TIMER_KEY_MAX] = '\0'; // the longest allowed
-	cr_assert(eq(int, SCHED(sys, long_key, c.ref, &Fired__type, 0, 0),
-		CASTY_OK));
+	cr_assert(eq(int, SCHED(sys, long_key, r, F, 0, 0), CASTY_OK));
 #undef SCHED
 	cst_timers_sync(sys);
 }
