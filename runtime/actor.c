@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "runtime/actor_timers.h"
 #include "runtime/alloc.h"
 #include "runtime/behavior.h"
 #include "runtime/events.h"
@@ -41,6 +42,7 @@
 
 static void begin_stop(casty_cell *cell);
 static void fail(casty_cell *cell, const cst_failure *f);
+static void dispatch(casty_cell *cell, casty_msg *msg);
 
 void
 cst_cell_free_name(casty_cell *cell)
@@ -303,6 +305,7 @@ begin_stop(casty_cell *cell)
 	casty_ref me = cst_cell_ref(cell);
 
 	cell->status = CST_STOPPING;
+	cst_actor_timers_cancel_all(cell);
 	// Stop watching: no casty_terminated reaches a stopping actor, and
 	// the watched actors forget us.
 	if (cell->cold != NULL) {
@@ -529,6 +532,7 @@ begin_restart(casty_cell *cell, const cst_failure *cause)
 		}
 	}
 	memcpy(c->restart_cause, cause, sizeof *cause);
+	cst_actor_timers_cancel_all(cell); // a new incarnation starts clean
 	stop_children(cell);
 	if (cell->nchildren == 0) {
 		finish_restart(cell);
@@ -751,6 +755,12 @@ handle_system(casty_cell *cell, casty_msg *msg)
 		// An escalation: the child's failure is now ours.
 		if (cell->status == CST_ALIVE) {
 			fail(cell, (const cst_failure *)(const void *)msg->payload);
+		}
+	} else if (t == &cst_sys_timer__type) {
+		casty_msg *fired = cst_actor_timer_fired(cell, msg);
+		if (fired != NULL) {
+			dispatch(cell, fired);
+			cst_msg_free(fired);
 		}
 	}
 }

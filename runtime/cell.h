@@ -94,7 +94,8 @@ struct casty_cell {
 };
 
 // What few actors need, allocated on first use: death watch, named
-// children, supervision, hooks, the spawn behavior kept for restarts.
+// children, supervision, hooks, the spawn behavior kept for restarts,
+// actor timers.
 struct cst_cell_cold {
 	casty_ref *watchers; // who gets casty_terminated from us
 	uint32_t   nwatchers, capwatchers;
@@ -114,6 +115,7 @@ struct cst_cell_cold {
 	// and the failure that caused the restart.
 	struct casty_msg   *stash_head, *stash_tail;
 	struct cst_failure *restart_cause;
+	struct cst_actor_timers *timers; // live actor timers (actor_timers.c)
 };
 
 /** cst_cell_ref returns the ref of the cell's current incarnation. */

@@ -25,6 +25,7 @@ SYSTEM_TYPE(cst_sys_start);
 SYSTEM_TYPE(cst_sys_stop);
 SYSTEM_TYPE(cst_sys_watch);
 SYSTEM_TYPE(cst_sys_child_stopped);
+SYSTEM_TYPE(cst_sys_timer);
 const casty_msg_type cst_sys_unwatch__type = {"cst_sys_unwatch",
 	sizeof(cst_sys_watch), alignof(cst_sys_watch), 0, CASTY_MSG_SYSTEM,
 	NULL};

@@ -57,6 +57,9 @@ typedef struct cst_sys_child_stopped {
 } cst_sys_child_stopped;
 // A failure, a cst_failure: to the actor itself (decided on the next
 // dispatch) or, for an escalation, to its parent.
+typedef struct cst_sys_timer { // an actor timer fired (actor_timers.c)
+	uint64_t id;
+} cst_sys_timer;
 
 extern const casty_msg_type cst_sys_start__type;
 extern const casty_msg_type cst_sys_stop__type;
@@ -65,6 +68,7 @@ extern const casty_msg_type cst_sys_unwatch__type;
 extern const casty_msg_type cst_sys_child_stopped__type;
 extern const casty_msg_type cst_sys_failed__type;       // to itself
 extern const casty_msg_type cst_sys_child_failed__type; // to the parent
+extern const casty_msg_type cst_sys_timer__type;
 
 /** cst_send_sys sends a system message to ref. Thread: any. */
 void cst_send_sys(casty_ref ref, const casty_msg_type *type,

@@ -20,6 +20,7 @@ casty_system_config_init(casty_system_config *cfg)
 	cfg->workers = 0;
 	cfg->throughput = 64;
 	cfg->drain_timeout_ms = 5000;
+	cfg->config = NULL;
 }
 
 static unsigned
@@ -73,7 +74,17 @@ casty_system_create(const casty_system_config *cfg, casty_system **out)
 	atomic_init(&sys->next_uid, 1);
 	cst_cell_slab_init(&sys->slab);
 	cst_events_init(&sys->events);
-	int rc = cst_sched_start(&sys->sched, sys, c.workers, c.throughput);
+	cst_timers_init(&sys->timers);
+	// The reactor first: without io_uring there is no system, and
+	// nothing reaches the reactor before the system is returned.
+	int rc = cst_reactor_create(sys, &sys->reactor);
+	if (rc == 0) {
+		rc = -cst_sched_start(&sys->sched, sys, c.workers,
+			c.throughput);
+		if (rc != 0) {
+			cst_reactor_destroy(sys->reactor);
+		}
+	}
 	if (rc != 0) {
 		cst_events_fini(&sys->events);
 		cst_cell_slab_fini(&sys->slab);
@@ -81,7 +92,7 @@ casty_system_create(const casty_system_config *cfg, casty_system **out)
 		pthread_mutex_destroy(&sys->lock);
 		cst_free_sized(sys->name, strlen(sys->name) + 1);
 		cst_free_sized(sys, sizeof(*sys));
-		return -rc;
+		return rc;
 	}
 	*out = sys;
 	return CASTY_OK;
@@ -206,6 +217,10 @@ casty_system_destroy(casty_system *sys)
 	}
 	casty_system_stop(sys);
 	casty_system_wait(sys);
+	// Every actor has stopped, so nothing submits any more; the
+	// workers still run, to take what the reactor delivered last.
+	cst_reactor_destroy(sys->reactor);
+	cst_timers_fini(&sys->timers); // pending timers: dropped, not fired
 	cst_sched_stop(&sys->sched);
 	cst_sched_fini(&sys->sched);
 	cst_cell_slab_fini(&sys->slab);

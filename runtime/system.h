@@ -9,7 +9,9 @@
 
 #include "runtime/cell.h"
 #include "runtime/events.h"
+#include "runtime/reactor.h"
 #include "runtime/sched.h"
+#include "runtime/timers.h"
 
 enum cst_system_state {
 	CST_SYS_RUNNING,
@@ -24,6 +26,8 @@ struct casty_system {
 	cst_sched        sched;
 	cst_cell_slab    slab;
 	cst_event_stream events;
+	cst_reactor     *reactor; // timers and I/O; stopped after the actors
+	cst_timers       timers;  // the reactor's (see timers.c)
 
 	// Root actors and the system state, under lock; cond signals
 	// termination.

@@ -13,5 +13,6 @@
 #include <casty/mailbox.h>  // bounded mailboxes
 #include <casty/log.h>      // logging with the actor's path
 #include <casty/config.h>   // casty.toml
+#include <casty/timer.h>    // scheduled messages
 
 #endif // CASTY_CASTY_H

@@ -34,8 +34,10 @@ CASTY_API void casty_system_config_init(casty_system_config *cfg);
  * casty_system_create starts a system: its worker threads are running
  * when it returns. cfg may be NULL for the defaults. On success *out is
  * the system, which the caller owns (casty_system_destroy); on failure
- * *out is untouched and the result is -EINVAL (a bad setting), -ENOMEM
- * or the error of pthread_create. Thread: any.
+ * *out is untouched and the result is -EINVAL (a bad setting), -ENOMEM,
+ * the error of pthread_create, or the error of io_uring_queue_init when
+ * io_uring is unavailable (disabled by sysctl or seccomp: -EPERM,
+ * -ENOSYS), which is also printed on stderr. Thread: any.
  */
 CASTY_API int casty_system_create(
 	const casty_system_config *cfg, casty_system **out);
