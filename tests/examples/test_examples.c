@@ -131,3 +131,8 @@ Test(examples, state_machines)
 {
 	check_example("state_machines", 0);
 }
+
+Test(examples, scheduling)
+{
+	check_example("scheduling", 0);
+}
