@@ -50,6 +50,9 @@
 #define SEARCH_ROUNDS 4
 #define SPINS_PER_ROUND 16
 #define LONG_HANDLER_SENDS CST_OUTBOX_CHAIN
+// How often a parked worker checks for a hot actor held through a long
+// run elsewhere; such an actor waits at most about two periods.
+#define RESCUE_PERIOD_NS (5 * 1000 * 1000)
 
 _Thread_local cst_worker *cst_tls_worker
 	__attribute__((tls_model("initial-exec")));
@@ -140,19 +143,26 @@ static bool
 local_has_work(cst_worker *w)
 {
 	return w->lifo != NULL || !cst_deque_looks_empty(&w->deque) ||
-	       (w->hot != NULL && cst_mbox_has_next(&w->hot->mbox)) ||
 	       cst_inject_len(&w->sched->inject, memory_order_relaxed) != 0;
 }
 
 // The hot actor: an actor whose mailbox a run found empty is not marked
-// idle at once (a CAS), but kept unmarked in w->hot, still owned by this
-// worker: a producer pushing to it sees no mark and schedules nothing,
-// and this worker runs it again when its mailbox shows a message. In a
-// ping-pong on one worker each side is hot while the other runs, so a
-// message costs one exchange and no CAS. When another actor takes the
-// slot, or before the worker searches or parks, the hot one is settled:
-// run again when it has mail, else marked idle (and run again if the CAS
-// finds a push in flight).
+// idle at once (a CAS on its mailbox, a line the producer also writes),
+// but kept unmarked in w->hot, still owned by this worker: a producer
+// pushing to it sees no mark and schedules nothing, and this worker runs
+// it again when its mailbox shows a message. In a ping-pong on one worker
+// each side is hot while the other runs, so a message costs one exchange
+// on this worker's own line and no CAS on a shared one. When another
+// actor takes the slot, or before the worker searches or parks, the hot
+// one is settled: run again when it has mail, else marked idle (and run
+// again if the CAS finds a push in flight).
+//
+// A hot actor must not wait while its worker is stuck in one long run of
+// another actor (a handler that computes for seconds): an idle worker
+// that sees the same odd phase twice, a rescue period apart, takes the
+// hot actor by exchange and settles it (rescue_hot). Whoever gets the
+// cell out of the exchange owns it, so the owner also takes it only by
+// exchange; the phase only decides when to try.
 static void
 settle(casty_cell *cell)
 {
@@ -164,10 +174,65 @@ settle(casty_cell *cell)
 static void
 keep_hot(cst_worker *w, casty_cell *cell)
 {
-	casty_cell *prev = w->hot;
-	w->hot = cell;
+	// acq_rel: releases what this worker did with cell to a rescuer
+	// that takes it; acquires nothing new (only the owner stores).
+	casty_cell *prev = atomic_exchange_explicit(
+		&w->hot, cell, memory_order_acq_rel);
 	if (prev != NULL) {
 		settle(prev);
+	}
+}
+
+// Takes the hot actor out of the slot, if a rescuer has not. Acquire:
+// pairs with the release in keep_hot (ours, so nothing new in practice).
+static casty_cell *
+take_hot(cst_worker *w)
+{
+	if (atomic_load_explicit(&w->hot, memory_order_relaxed) == NULL) {
+		return NULL;
+	}
+	return atomic_exchange_explicit(&w->hot, NULL, memory_order_acquire);
+}
+
+// Marks the start or the end of a run (see the hot actor above).
+static inline void
+phase_step(cst_worker *w)
+{
+	// Relaxed: a hint; the exchange on hot carries ownership.
+	atomic_store_explicit(&w->phase, ++w->phase_local,
+		memory_order_relaxed);
+}
+
+// Called by an idle worker every rescue period: settles the hot actor of
+// every worker that has been inside the same run since the last period.
+static void
+rescue_hot(cst_worker *me)
+{
+	cst_sched *s = me->sched;
+	for (unsigned i = 0; i < s->nworkers; i++) {
+		cst_worker *v = &s->workers[i];
+		if (v == me) {
+			continue;
+		}
+		// Relaxed: hints, see phase.
+		uint64_t p = atomic_load_explicit(&v->phase, memory_order_relaxed);
+		uint64_t seen = atomic_exchange_explicit(
+			&v->rescue_seen, p, memory_order_relaxed);
+		if ((p & 1) == 0 || p != seen ||
+		    atomic_load_explicit(&v->hot, memory_order_relaxed) == NULL) {
+			continue;
+		}
+		// Acquire: pairs with the owner's release in keep_hot, so this
+		// worker sees the cell as the owner left it.
+		casty_cell *cell = atomic_exchange_explicit(
+			&v->hot, NULL, memory_order_acquire);
+		// Settled into the injection queue, not this parked worker's
+		// own slots, and announced, so an awake worker takes it.
+		if (cell != NULL && (cst_mbox_has_next(&cell->mbox) ||
+					    !cst_mbox_mark_empty(&cell->mbox))) {
+			inject_push(s, cell);
+			notify(s);
+		}
 	}
 }
 
@@ -193,15 +258,23 @@ local_next(cst_worker *w)
 		notify(s);
 	}
 	w->lifo_runs = 0;
-	if (w->hot != NULL && cst_mbox_has_next(&w->hot->mbox)) {
-		cell = w->hot;
-		w->hot = NULL;
-		return cell;
-	}
 	if ((cell = cst_deque_take(&w->deque)) != NULL) {
 		return cell;
 	}
-	return inject_pop(s);
+	if ((cell = inject_pop(s)) != NULL) {
+		return cell;
+	}
+	// Nothing else here: the hot actor if it has mail, else settled
+	// before the worker looks elsewhere, so nothing it was sent waits
+	// on this worker.
+	if ((cell = take_hot(w)) != NULL) {
+		if (cst_mbox_has_next(&cell->mbox)) {
+			return cell;
+		}
+		settle(cell);
+		return local_next(w); // once: the slot is empty now
+	}
+	return NULL;
 }
 
 static void
@@ -340,7 +413,16 @@ park(cst_worker *w)
 	// Acquire: pairs with the waker's release store.
 	while ((v = atomic_load_explicit(&w->park, memory_order_acquire)) ==
 	       1) {
-		cst_futex_wait(&w->park, 1, -1);
+		// While another worker runs, wake up now and then to rescue
+		// a hot actor it may be holding through a long run (see the
+		// hot actor above); with everyone parked, sleep until woken.
+		bool others_run = atomic_load_explicit(&s->nparked,
+					  memory_order_relaxed) < s->nworkers;
+		cst_futex_wait(&w->park, 1, others_run ? RESCUE_PERIOD_NS : -1);
+		if (others_run &&
+		    atomic_load_explicit(&w->park, memory_order_acquire) == 1) {
+			rescue_hot(w);
+		}
 	}
 	if (v == 2) {
 		w->searching = true; // the waker counted us
@@ -356,14 +438,6 @@ worker_main(void *arg)
 	cst_tls_worker = w;
 	for (;;) {
 		casty_cell *cell = local_next(w);
-		if (cell == NULL && w->hot != NULL) {
-			// Nothing else to do: settle the hot actor before looking
-			// elsewhere, so nothing it was sent waits on this worker.
-			cell = w->hot;
-			w->hot = NULL;
-			settle(cell);
-			continue;
-		}
 		if (cell == NULL) {
 			cell = search(w);
 		}
@@ -376,16 +450,18 @@ worker_main(void *arg)
 			continue;
 		}
 		stop_searching(w);
-		if (cst_actor_run(w, cell) == CST_RUN_EMPTY) {
+		phase_step(w);
+		enum cst_run_result r = cst_actor_run(w, cell);
+		phase_step(w);
+		if (r == CST_RUN_EMPTY) {
 			keep_hot(w, cell);
 			continue;
 		}
 		// A full batch. The hot actor must not wait behind an actor
 		// that keeps its batches full: settle it now, which makes it
 		// runnable (and stealable) if it has mail.
-		if (w->hot != NULL) {
-			casty_cell *hot = w->hot;
-			w->hot = NULL;
+		casty_cell *hot = take_hot(w);
+		if (hot != NULL) {
 			settle(hot);
 		}
 		if (local_has_work(w)) {
@@ -478,6 +554,9 @@ cst_sched_start(cst_sched *s, casty_system *sys, unsigned nworkers,
 		w->rng = 0x9e3779b97f4a7c15ull * (i + 1);
 		w->next_uid = (uint64_t)(i + 1) << 48;
 		atomic_init(&w->park, 0);
+		atomic_init(&w->hot, NULL);
+		atomic_init(&w->phase, 0);
+		atomic_init(&w->rescue_seen, 0);
 		if (cst_deque_init(&w->deque) != 0) {
 			for (unsigned j = 0; j < i; j++) {
 				cst_deque_fini(&s->workers[j].deque);
