@@ -126,8 +126,38 @@ stash_take(cst_cell_cold *c)
 }
 
 static void
+ext_release(casty_cell *cell)
+{
+	cst_cell_cold *c = cell->cold;
+	if (c != NULL && c->ext_fini != NULL) {
+		void (*fini)(casty_cell *, void *) = c->ext_fini;
+		void *ext = c->ext;
+		c->ext = NULL;
+		c->ext_fini = NULL;
+		fini(cell, ext);
+	}
+}
+
+void
+cst_actor_set_ext(casty_cell *cell, void *ext,
+	void (*fini)(casty_cell *cell, void *ext))
+{
+	ext_release(cell);
+	cst_cell_cold *c = cold_of(cell);
+	c->ext = ext;
+	c->ext_fini = fini;
+}
+
+void *
+cst_actor_ext(casty_cell *cell)
+{
+	return cell->cold != NULL ? cell->cold->ext : NULL;
+}
+
+static void
 cold_free(casty_cell *cell)
 {
+	ext_release(cell);
 	cst_cell_cold *c = cell->cold;
 	if (c == NULL) {
 		return;
@@ -229,8 +259,8 @@ publish_restarted(casty_cell *cell, const cst_failure *cause)
 	cst_events_publish(&sys->events, CST_EV_ACTOR_RESTARTED, &ev);
 }
 
-static void
-unhandled(casty_cell *cell, const casty_msg *msg)
+void
+cst_actor_unhandled(casty_cell *cell, const casty_msg *msg)
 {
 	casty_system *sys = cell->sys;
 	// Relaxed: a statistic.
@@ -533,6 +563,7 @@ begin_restart(casty_cell *cell, const cst_failure *cause)
 	}
 	memcpy(c->restart_cause, cause, sizeof *cause);
 	cst_actor_timers_cancel_all(cell); // a new incarnation starts clean
+	ext_release(cell);
 	stop_children(cell);
 	if (cell->nchildren == 0) {
 		finish_restart(cell);
@@ -634,7 +665,7 @@ apply(casty_cell *cell, casty_behavior next, const casty_msg *msg)
 		begin_stop(cell);
 		return;
 	case CST_BEH_UNHANDLED:
-		unhandled(cell, msg);
+		cst_actor_unhandled(cell, msg);
 		return;
 	case CST_BEH_SETUP:
 		apply_setup(cell, next);
@@ -797,8 +828,8 @@ dispatch_user(casty_cell *cell, casty_msg *msg)
 			return;
 		}
 	}
-	if (!resolve_tag(cell, msg)) {
-		unhandled(cell, msg);
+	if (!(msg->type->flags & CST_MSG_INTERNAL) && !resolve_tag(cell, msg)) {
+		cst_actor_unhandled(cell, msg);
 		return;
 	}
 	casty_behavior *b = &cell->behavior;

@@ -29,6 +29,24 @@ enum cst_run_result cst_actor_run(cst_worker *w, casty_cell *cell);
  */
 void cst_actor_stop(casty_ref ref);
 
+/**
+ * cst_actor_set_ext attaches a layer's state to the running incarnation
+ * (event sourcing keeps its journal state there): fini(cell, ext) runs
+ * when the actor stops or restarts, on its worker. Replaces (and
+ * finishes) any previous one. Thread: self.
+ */
+void cst_actor_set_ext(casty_cell *cell, void *ext,
+	void (*fini)(casty_cell *cell, void *ext));
+
+/** cst_actor_ext returns what cst_actor_set_ext attached, or NULL. */
+void *cst_actor_ext(casty_cell *cell);
+
+/**
+ * cst_actor_unhandled counts msg as unhandled by cell and publishes it,
+ * as returning casty_unhandled() for it would. Thread: self.
+ */
+void cst_actor_unhandled(casty_cell *cell, const casty_msg *msg);
+
 /** cst_cell_free_name frees the cell's name, if it has one. */
 void cst_cell_free_name(casty_cell *cell);
 

@@ -19,6 +19,7 @@ enum cst_behavior_kind {
 	CST_BEH_FAILED = CASTY__BEH_FAILED,       // state: cst_failed_state
 	CST_BEH_SUPERVISE = CASTY__BEH_SUPERVISE, // state: cst_supervise_state
 	CST_BEH_LIFECYCLE = CASTY__BEH_LIFECYCLE, // state: cst_lifecycle_state
+	CST_BEH_PERSISTED = CASTY__BEH_PERSISTED, // persist what was staged
 };
 
 // The states of the wrapper kinds; each owns its inner behavior.

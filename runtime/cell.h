@@ -115,6 +115,10 @@ struct cst_cell_cold {
 	// and the failure that caused the restart.
 	struct casty_msg   *stash_head, *stash_tail;
 	struct cst_failure *restart_cause;
+	// A layer's per-incarnation state (event sourcing): released at stop
+	// and at restart (see cst_actor_set_ext).
+	void *ext;
+	void (*ext_fini)(struct casty_cell *cell, void *ext);
 	struct cst_actor_timers *timers; // live actor timers (actor_timers.c)
 };
 

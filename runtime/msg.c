@@ -129,8 +129,8 @@ cst_dead_letter(casty_cell *cell, casty_msg *msg, int reason)
 	if (msg->type->flags & CASTY_MSG_SYSTEM) {
 		return; // a stop or unwatch for a stopped actor: nothing to do
 	}
-	if (msg->type->flags & CASTY_MSG_EVENT) {
-		return; // an event for a gone subscriber: never republished
+	if (msg->type->flags & (CASTY_MSG_EVENT | CST_MSG_INTERNAL)) {
+		return; // for a gone subscriber, or a layer's: not a user's
 	}
 	// Relaxed: a statistic.
 	atomic_fetch_add_explicit(&sys->dead_letters, 1, memory_order_relaxed);

@@ -18,6 +18,12 @@ casty_msg *cst_msg_new(const casty_msg_type *type, unsigned tag,
 /** cst_msg_free frees an envelope into the caller's pool. */
 void cst_msg_free(casty_msg *msg);
 
+// A type flag (casty_msg_type.flags) beside CASTY_MSG_SYSTEM and
+// CASTY_MSG_EVENT: a layer's own message to its actor's handler (event
+// sourcing's journal completions). It reaches the handler without being
+// in the actor's protocol, and is never published as a dead letter.
+#define CST_MSG_INTERNAL 4u
+
 // Envelope flags (casty_msg.flags).
 enum {
 	CST_MSG_COUNTED = 1u << 0, // counted in a bounded mailbox's queued

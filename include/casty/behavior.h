@@ -93,6 +93,7 @@ enum {
 	CASTY__BEH_FAILED,    // casty_failed: state is the failure
 	CASTY__BEH_SUPERVISE, // casty_supervise: state wraps a behavior
 	CASTY__BEH_LIFECYCLE, // casty_with_lifecycle: likewise
+	CASTY__BEH_PERSISTED, // casty_persisted (persistence.h)
 };
 
 /**

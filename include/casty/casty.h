@@ -13,6 +13,8 @@
 #include <casty/mailbox.h>  // bounded mailboxes
 #include <casty/log.h>      // logging with the actor's path
 #include <casty/config.h>   // casty.toml
+#include <casty/journal.h>  // journals of events and snapshots
+#include <casty/persistence.h> // event-sourced actors
 #include <casty/timer.h>    // scheduled messages
 
 #endif // CASTY_CASTY_H
