@@ -14,6 +14,8 @@
 
 #include <casty/journal.h>
 
+#include "tests/support/journal_payload.h"
+
 // One completion to wait for, and what a load replayed.
 typedef struct sync_op {
 	pthread_mutex_t lock;
@@ -114,22 +116,6 @@ sync_wait(sync_op *op, int call_rc)
 	}
 	pthread_mutex_unlock(&op->lock);
 	return op->rc;
-}
-
-// The payload of event seq of an entity: recognisable bytes, with a
-// length that varies (0 for every 7th event).
-static inline size_t
-test_payload(const char *entity, uint64_t seq, uint8_t *out, size_t cap)
-{
-	size_t len = (size_t)((seq * 37 + strlen(entity)) % 61);
-	if (seq % 7 == 0) {
-		len = 0;
-	}
-	cr_assert(len <= cap);
-	for (size_t i = 0; i < len; i++) {
-		out[i] = (uint8_t)(entity[i % strlen(entity)] + seq + i);
-	}
-	return len;
 }
 
 static inline int
