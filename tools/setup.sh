@@ -4,6 +4,7 @@
 #
 #   tools/setup.sh [test|bench|all]
 #     test   build and test: compiler, meson, ninja, CK, jemalloc, liburing,
+#            msgpuck (the journal inspector),
 #            Criterion, clang (libFuzzer targets)              (default)
 #     bench  test's set plus the peers of bench/compare.sh: CAF, Erlang/OTP,
 #            g++, make, GNU time, gnuplot
@@ -14,7 +15,8 @@
 set -euo pipefail
 
 TEST_PACKAGES=(build-essential pkg-config meson ninja-build libck-dev
-	libjemalloc-dev liburing-dev libcriterion-dev clang libclang-rt-14-dev)
+	libjemalloc-dev liburing-dev libcriterion-dev clang libclang-rt-14-dev
+	libmsgpuck-dev)
 BENCH_PACKAGES=(libcaf-dev erlang-base erlang-nox g++ make time gnuplot-nox)
 
 set_name=${1:-test}
