@@ -17,7 +17,8 @@ set -euo pipefail
 TEST_PACKAGES=(build-essential pkg-config meson ninja-build libck-dev
 	libjemalloc-dev liburing-dev libcriterion-dev clang libclang-rt-14-dev
 	libmsgpuck-dev)
-BENCH_PACKAGES=(libcaf-dev erlang-base erlang-nox g++ make time gnuplot-nox)
+BENCH_PACKAGES=(libcaf-dev erlang-base erlang-nox g++ make time gnuplot-nox
+	libsqlite3-dev)
 
 set_name=${1:-test}
 case "$set_name" in
