@@ -25,6 +25,7 @@ flags=(-g -O1 -std=gnu11 -D_GNU_SOURCE -DCASTY_SYSTEM_ALLOC
 declare -A sources=(
 	[toml]="runtime/toml.c runtime/toml_scalar.c runtime/alloc.c"
 	[config]="runtime/config.c runtime/toml.c runtime/toml_scalar.c runtime/alloc.c"
+	[journal_record]="persistence/record.c persistence/crc32c.c"
 )
 
 status=0

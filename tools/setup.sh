@@ -4,7 +4,7 @@
 #
 #   tools/setup.sh [test|bench|all]
 #     test   build and test: compiler, meson, ninja, CK, jemalloc, liburing,
-#            msgpuck,
+#            msgpuck (events, the journal inspector),
 #            Criterion, clang (libFuzzer targets)              (default)
 #     bench  test's set plus the peers of bench/compare.sh: CAF, Erlang/OTP,
 #            g++, make, GNU time, gnuplot
@@ -15,9 +15,10 @@
 set -euo pipefail
 
 TEST_PACKAGES=(build-essential pkg-config meson ninja-build libck-dev
-	libjemalloc-dev liburing-dev libmsgpuck-dev libcriterion-dev clang
-	libclang-rt-14-dev)
-BENCH_PACKAGES=(libcaf-dev erlang-base erlang-nox g++ make time gnuplot-nox)
+	libjemalloc-dev liburing-dev libcriterion-dev clang libclang-rt-14-dev
+	libmsgpuck-dev)
+BENCH_PACKAGES=(libcaf-dev erlang-base erlang-nox g++ make time gnuplot-nox
+	libsqlite3-dev)
 
 set_name=${1:-test}
 case "$set_name" in
