@@ -312,12 +312,18 @@ on_replay(void *arg, uint64_t seq, const void *data, size_t len)
 // The incarnation.
 
 static void
-es_fini(casty_cell *cell, void *ext)
+es_fini(casty_cell *cell, void *ext, bool restarting)
 {
 	es_actor  *es = ext;
 	casty_msg *m;
 
-	// Commands never handled: dead letters, as for any stopping actor.
+	if (restarting && es->stash.head != NULL) {
+		// Commands not handled yet wait for the next incarnation, as
+		// the mailbox's do.
+		cst_actor_stash_front(cell, es->stash.head, es->stash.tail);
+		es->stash = (msg_list){0};
+	}
+	// Stopping: dead letters, as for any stopping actor.
 	while ((m = list_pop(&es->stash)) != NULL) {
 		cst_dead_letter(cell, m, CASTY_DEAD_STOPPED);
 		cst_msg_free(m);

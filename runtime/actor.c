@@ -126,23 +126,37 @@ stash_take(cst_cell_cold *c)
 }
 
 static void
-ext_release(casty_cell *cell)
+ext_release(casty_cell *cell, bool restarting)
 {
 	cst_cell_cold *c = cell->cold;
 	if (c != NULL && c->ext_fini != NULL) {
-		void (*fini)(casty_cell *, void *) = c->ext_fini;
+		void (*fini)(casty_cell *, void *, bool) = c->ext_fini;
 		void *ext = c->ext;
 		c->ext = NULL;
 		c->ext_fini = NULL;
-		fini(cell, ext);
+		fini(cell, ext, restarting);
 	}
 }
 
 void
-cst_actor_set_ext(casty_cell *cell, void *ext,
-	void (*fini)(casty_cell *cell, void *ext))
+cst_actor_stash_front(casty_cell *cell, casty_msg *first, casty_msg *last)
 {
-	ext_release(cell);
+	cst_cell_cold *c = cold_of(cell);
+	// Relaxed: the stash is the owner's alone.
+	atomic_store_explicit(&last->link.next,
+		c->stash_head != NULL ? &c->stash_head->link : NULL,
+		memory_order_relaxed);
+	if (c->stash_head == NULL) {
+		c->stash_tail = last;
+	}
+	c->stash_head = first;
+}
+
+void
+cst_actor_set_ext(casty_cell *cell, void *ext,
+	void (*fini)(casty_cell *cell, void *ext, bool restarting))
+{
+	ext_release(cell, false);
 	cst_cell_cold *c = cold_of(cell);
 	c->ext = ext;
 	c->ext_fini = fini;
@@ -157,7 +171,7 @@ cst_actor_ext(casty_cell *cell)
 static void
 cold_free(casty_cell *cell)
 {
-	ext_release(cell);
+	ext_release(cell, false);
 	cst_cell_cold *c = cell->cold;
 	if (c == NULL) {
 		return;
@@ -563,7 +577,7 @@ begin_restart(casty_cell *cell, const cst_failure *cause)
 	}
 	memcpy(c->restart_cause, cause, sizeof *cause);
 	cst_actor_timers_cancel_all(cell); // a new incarnation starts clean
-	ext_release(cell);
+	ext_release(cell, true);
 	stop_children(cell);
 	if (cell->nchildren == 0) {
 		finish_restart(cell);

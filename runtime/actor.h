@@ -31,12 +31,21 @@ void cst_actor_stop(casty_ref ref);
 
 /**
  * cst_actor_set_ext attaches a layer's state to the running incarnation
- * (event sourcing keeps its journal state there): fini(cell, ext) runs
- * when the actor stops or restarts, on its worker. Replaces (and
- * finishes) any previous one. Thread: self.
+ * (event sourcing keeps its journal state there): fini(cell, ext,
+ * restarting) runs when the actor stops or restarts, on its worker.
+ * Replaces (and finishes) any previous one. Thread: self.
  */
 void cst_actor_set_ext(casty_cell *cell, void *ext,
-	void (*fini)(casty_cell *cell, void *ext));
+	void (*fini)(casty_cell *cell, void *ext, bool restarting));
+
+/**
+ * cst_actor_stash_front hands back, during a restart, user messages a
+ * layer held (the chain first..last, linked through their envelopes):
+ * they are handled after the restart, before anything that arrived
+ * during it. Thread: self, from an ext's fini.
+ */
+void cst_actor_stash_front(casty_cell *cell, casty_msg *first,
+	casty_msg *last);
 
 /** cst_actor_ext returns what cst_actor_set_ext attached, or NULL. */
 void *cst_actor_ext(casty_cell *cell);

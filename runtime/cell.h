@@ -118,7 +118,7 @@ struct cst_cell_cold {
 	// A layer's per-incarnation state (event sourcing): released at stop
 	// and at restart (see cst_actor_set_ext).
 	void *ext;
-	void (*ext_fini)(struct casty_cell *cell, void *ext);
+	void (*ext_fini)(struct casty_cell *cell, void *ext, bool restarting);
 	struct cst_actor_timers *timers; // live actor timers (actor_timers.c)
 };
 
