@@ -52,12 +52,25 @@ sort_lines(char *s)
 	free(copy);
 }
 
+static void check_output(const char *name, const char *cmd, int sorted);
+
 static void
 check_example(const char *name, int sorted)
 {
 	const char *bin = getenv("CASTY_EXAMPLES_BIN");
+	cr_assert(bin != NULL, "run through meson test");
+	char cmd[4096];
+	snprintf(cmd, sizeof cmd, "%s/%s", bin, name);
+	check_output(name, cmd, sorted);
+}
+
+// Runs the command and compares what it prints with the example's
+// expected output.
+static void
+check_output(const char *name, const char *cmd, int sorted)
+{
 	const char *src = getenv("CASTY_EXAMPLES_SRC");
-	cr_assert(bin != NULL && src != NULL, "run through meson test");
+	cr_assert(src != NULL, "run through meson test");
 
 	char path[4096];
 	snprintf(path, sizeof path, "%s/%s.expected", src, name);
@@ -67,8 +80,7 @@ check_example(const char *name, int sorted)
 	char  *want = slurp(f, &wlen);
 	fclose(f);
 
-	snprintf(path, sizeof path, "%s/%s", bin, name);
-	FILE *p = popen(path, "r");
+	FILE *p = popen(cmd, "r");
 	cr_assert(p != NULL);
 	char *got = slurp(p, &glen);
 	cr_assert(eq(int, pclose(p), 0), "%s exits with 0", name);
@@ -135,4 +147,26 @@ Test(examples, state_machines)
 Test(examples, scheduling)
 {
 	check_example("scheduling", 0);
+}
+
+Test(examples, event_sourcing)
+{
+	check_example("event_sourcing", 0);
+}
+
+Test(examples, event_sourcing_file_across_two_processes)
+{
+	// The same program twice on one journal directory: the second run
+	// is a new process that recovers what the first persisted.
+	const char *bin = getenv("CASTY_EXAMPLES_BIN");
+	cr_assert(bin != NULL, "run through meson test");
+	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	char dir[4096], cmd[8192 + 64];
+	snprintf(dir, sizeof dir, "%s/casty-bank-XXXXXX", tmp);
+	cr_assert(mkdtemp(dir) != NULL);
+	snprintf(cmd, sizeof cmd, "%s/event_sourcing_file '%s' && "
+		"%s/event_sourcing_file '%s'", bin, dir, bin, dir);
+	check_output("event_sourcing_file", cmd, 0);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	cr_assert(eq(int, system(cmd), 0));
 }
