@@ -12,7 +12,7 @@
 #     -- ARGS          passed to meson test (e.g. -- --suite runtime)
 #
 # Environment: CI=true adds -Dwerror=true; BUILD_DIR overrides the build
-# directory; ASAN_OPTIONS, UBSAN_OPTIONS and TSAN_OPTIONS, when set, replace
+# directory; ASAN_OPTIONS, LSAN_OPTIONS, UBSAN_OPTIONS and TSAN_OPTIONS, when set, replace
 # the defaults below. Exits non-zero when anything fails.
 set -euo pipefail
 
@@ -69,6 +69,7 @@ asan)
 	opts+=(-Db_sanitize=address,undefined -Db_lundef=false
 		-Dbuildtype=debugoptimized)
 	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+	export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tools/lsan.supp:print_suppressions=0}
 	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 	;;
 tsan)
