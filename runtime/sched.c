@@ -159,10 +159,12 @@ local_has_work(cst_worker *w)
 //
 // A hot actor must not wait while its worker is stuck in one long run of
 // another actor (a handler that computes for seconds): an idle worker
-// that sees the same odd phase twice, a rescue period apart, takes the
-// hot actor by exchange and settles it (rescue_hot). Whoever gets the
-// cell out of the exchange owns it, so the owner also takes it only by
-// exchange; the phase only decides when to try.
+// that sees the same run count twice, a rescue period apart, with a hot
+// actor still there, takes it by exchange and settles it (rescue_hot).
+// Whoever gets the cell out of the exchange owns it, so the owner also
+// takes it only by exchange; the count only decides when to try (a
+// worker that merely paused between runs loses its hot actor to the
+// injection queue, which is harmless).
 static void
 settle(casty_cell *cell)
 {
@@ -194,13 +196,12 @@ take_hot(cst_worker *w)
 	return atomic_exchange_explicit(&w->hot, NULL, memory_order_acquire);
 }
 
-// Marks the start or the end of a run (see the hot actor above).
+// Counts a run (see the hot actor above).
 static inline void
-phase_step(cst_worker *w)
+count_run(cst_worker *w)
 {
 	// Relaxed: a hint; the exchange on hot carries ownership.
-	atomic_store_explicit(&w->phase, ++w->phase_local,
-		memory_order_relaxed);
+	atomic_store_explicit(&w->runs, ++w->runs_local, memory_order_relaxed);
 }
 
 // Called by an idle worker every rescue period: settles the hot actor of
@@ -214,11 +215,11 @@ rescue_hot(cst_worker *me)
 		if (v == me) {
 			continue;
 		}
-		// Relaxed: hints, see phase.
-		uint64_t p = atomic_load_explicit(&v->phase, memory_order_relaxed);
+		// Relaxed: hints, see runs.
+		uint64_t n = atomic_load_explicit(&v->runs, memory_order_relaxed);
 		uint64_t seen = atomic_exchange_explicit(
-			&v->rescue_seen, p, memory_order_relaxed);
-		if ((p & 1) == 0 || p != seen ||
+			&v->rescue_seen, n, memory_order_relaxed);
+		if (n != seen ||
 		    atomic_load_explicit(&v->hot, memory_order_relaxed) == NULL) {
 			continue;
 		}
@@ -450,10 +451,8 @@ worker_main(void *arg)
 			continue;
 		}
 		stop_searching(w);
-		phase_step(w);
-		enum cst_run_result r = cst_actor_run(w, cell);
-		phase_step(w);
-		if (r == CST_RUN_EMPTY) {
+		count_run(w);
+		if (cst_actor_run(w, cell) == CST_RUN_EMPTY) {
 			keep_hot(w, cell);
 			continue;
 		}
@@ -555,7 +554,7 @@ cst_sched_start(cst_sched *s, casty_system *sys, unsigned nworkers,
 		w->next_uid = (uint64_t)(i + 1) << 48;
 		atomic_init(&w->park, 0);
 		atomic_init(&w->hot, NULL);
-		atomic_init(&w->phase, 0);
+		atomic_init(&w->runs, 0);
 		atomic_init(&w->rescue_seen, 0);
 		if (cst_deque_init(&w->deque) != 0) {
 			for (unsigned j = 0; j < i; j++) {

@@ -26,7 +26,7 @@ struct cst_worker {
 	uint64_t    rng;       // victim selection
 	uint64_t    next_uid;  // uids of actors this worker spawns
 	casty_cell *lifo;      // the actor messaged last, run next
-	uint64_t    phase_local; // the owner's copy of phase
+	uint64_t    runs_local; // the owner's copy of runs
 	casty_cell *free_cells[2]; // cell cache, per kind
 	uint32_t    nfree_cells[2];
 	cst_pool    pool;   // envelopes
@@ -40,10 +40,10 @@ struct cst_worker {
 	// only by exchange, by the owner or by an idle worker rescuing it
 	// from a worker stuck in a long run.
 	alignas(64) _Atomic(casty_cell *) hot;
-	// Odd while a run is in progress; grows at each start and end of a
-	// run. Relaxed everywhere: a hint for rescuers, never a guarantee.
-	_Atomic uint64_t phase;
-	_Atomic uint64_t rescue_seen; // the phase a rescuer last saw here
+	// Runs started. Relaxed everywhere: a hint for rescuers, never a
+	// guarantee.
+	_Atomic uint64_t runs;
+	_Atomic uint64_t rescue_seen; // the runs a rescuer last saw here
 
 	// 1 while parked, 0 when woken to look around, 2 when woken as a
 	// searcher (the waker counted it). Futex word; see sched.c.
