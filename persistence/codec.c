@@ -9,6 +9,8 @@
 
 #include <msgpuck.h>
 
+#include "runtime/field.h"
+
 uint32_t
 cst_codec_schema_hash(const casty_msg_type *type)
 {
@@ -46,28 +48,6 @@ cst_codec_encoded_max(const casty_msg_type *type)
 	return n;
 }
 
-static int64_t
-load_int(const unsigned char *p, size_t size)
-{
-	switch (size) {
-	case 1: { int8_t v; memcpy(&v, p, 1); return v; }
-	case 2: { int16_t v; memcpy(&v, p, 2); return v; }
-	case 4: { int32_t v; memcpy(&v, p, 4); return v; }
-	default: { int64_t v; memcpy(&v, p, 8); return v; }
-	}
-}
-
-static uint64_t
-load_uint(const unsigned char *p, size_t size)
-{
-	switch (size) {
-	case 1: { uint8_t v; memcpy(&v, p, 1); return v; }
-	case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
-	case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
-	default: { uint64_t v; memcpy(&v, p, 8); return v; }
-	}
-}
-
 static void
 store(unsigned char *p, const void *v, size_t size)
 {
@@ -91,13 +71,13 @@ cst_codec_encode(const casty_msg_type *type, const void *payload, char *buf)
 		w = mp_encode_str(w, f->name, (uint32_t)strlen(f->name));
 		switch (f->kind) {
 		case CASTY_FIELD_INT: {
-			int64_t v = load_int(p, f->size);
+			int64_t v = cst_field_load_int(p, f->size);
 			w = v < 0 ? mp_encode_int(w, v)
 				  : mp_encode_uint(w, (uint64_t)v);
 			break;
 		}
 		case CASTY_FIELD_UINT:
-			w = mp_encode_uint(w, load_uint(p, f->size));
+			w = mp_encode_uint(w, cst_field_load_uint(p, f->size));
 			break;
 		case CASTY_FIELD_FLOAT:
 			if (f->size == sizeof(float)) {

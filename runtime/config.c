@@ -246,151 +246,195 @@ unknown(loader *ld, const cst_toml_entry *e)
 	return bad(ld, e, "unknown key");
 }
 
-// The actor sections, shared by [defaults.*] and [actors.*].
+// Tables of keys: each section is a list of fields, read by read_fields
+// into a struct at the field's offset, with its range and the SET_* bit
+// it sets (resolution is per field).
+typedef enum field_kind {
+	F_UINT,      // uint32_t, integer in [min, max]
+	F_NUMBER,    // double, integer or float in [min, max]
+	F_OVERFLOW,  // casty_overflow, by name
+	F_DIRECTIVE, // casty_directive, by name
+} field_kind;
+
+typedef struct field_spec {
+	const char *key;
+	field_kind  kind;
+	size_t      offset;
+	double      min, max;
+	unsigned    set; // SET_* bit, 0 for fields outside actor configs
+} field_spec;
+
+typedef struct section_spec {
+	const char       *key;
+	const field_spec *fields;
+	size_t            nfields;
+} section_spec;
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+#define ACTOR(f) offsetof(casty_actor_config, f)
+#define CLUSTER(f) offsetof(casty_cluster_config, f)
+
+static const field_spec mailbox_fields[] = {
+	{"capacity", F_UINT, ACTOR(mailbox.capacity), 1,
+		CASTY_MAILBOX_MAX_CAPACITY, SET_MB_CAPACITY},
+	{"strategy", F_OVERFLOW, ACTOR(mailbox.overflow), 0, 0, SET_MB_STRATEGY},
+};
+static const field_spec supervision_fields[] = {
+	{"strategy", F_DIRECTIVE, ACTOR(supervision.strategy), 0, 0,
+		SET_SUP_STRATEGY},
+	{"max_restarts", F_UINT, ACTOR(supervision.max_restarts), 0,
+		CASTY_MAX_RESTARTS, SET_SUP_MAX},
+	{"within_seconds", F_NUMBER, ACTOR(supervision.within_seconds), 0,
+		4294967.0, SET_SUP_WITHIN},
+};
+static const field_spec sharding_fields[] = {
+	{"num_shards", F_UINT, ACTOR(sharding.num_shards), 1, 1 << 20,
+		SET_SH_SHARDS},
+};
+static const field_spec replication_fields[] = {
+	{"replicas", F_UINT, ACTOR(replication.replicas), 0, 64,
+		SET_REP_REPLICAS},
+	{"min_acks", F_UINT, ACTOR(replication.min_acks), 0, 64,
+		SET_REP_MIN_ACKS},
+	{"ack_timeout", F_NUMBER, ACTOR(replication.ack_timeout), 0, 86400.0,
+		SET_REP_TIMEOUT},
+};
+static const section_spec actor_sections[] = {
+	{"mailbox", mailbox_fields, COUNT(mailbox_fields)},
+	{"supervision", supervision_fields, COUNT(supervision_fields)},
+	{"sharding", sharding_fields, COUNT(sharding_fields)},
+	{"replication", replication_fields, COUNT(replication_fields)},
+};
+
+static const field_spec gossip_fields[] = {
+	{"interval", F_NUMBER, CLUSTER(gossip.interval), 0.001, 3600.0, 0},
+	{"fanout", F_UINT, CLUSTER(gossip.fanout), 1, 1024, 0},
+};
+static const field_spec heartbeat_fields[] = {
+	{"interval", F_NUMBER, CLUSTER(heartbeat.interval), 0.001, 3600.0, 0},
+	{"availability_check_interval", F_NUMBER,
+		CLUSTER(heartbeat.availability_check_interval), 0.001, 3600.0,
+		0},
+};
+static const field_spec failure_detector_fields[] = {
+	{"threshold", F_NUMBER, CLUSTER(failure_detector.threshold), 0.1,
+		1000.0, 0},
+	{"max_sample_size", F_UINT, CLUSTER(failure_detector.max_sample_size),
+		1, 100000, 0},
+	{"min_std_deviation_ms", F_NUMBER,
+		CLUSTER(failure_detector.min_std_deviation_ms), 0.001,
+		3600000.0, 0},
+	{"acceptable_heartbeat_pause_ms", F_NUMBER,
+		CLUSTER(failure_detector.acceptable_heartbeat_pause_ms), 0,
+		3600000.0, 0},
+	{"first_heartbeat_estimate_ms", F_NUMBER,
+		CLUSTER(failure_detector.first_heartbeat_estimate_ms), 0.001,
+		3600000.0, 0},
+};
+static const section_spec cluster_sections[] = {
+	{"gossip", gossip_fields, COUNT(gossip_fields)},
+	{"heartbeat", heartbeat_fields, COUNT(heartbeat_fields)},
+	{"failure_detector", failure_detector_fields,
+		COUNT(failure_detector_fields)},
+};
 
 static int
-read_mailbox(loader *ld, const cst_toml_value *t, casty_actor_config *a,
-	unsigned *set)
+read_field(loader *ld, const cst_toml_entry *e, const field_spec *f,
+	void *base)
 {
-	static const char *const names[] = {
+	static const char *const overflow_names[] = {
 		"drop_new", "drop_oldest", "backpressure"};
-	static const int values[] = {
+	static const int overflow_values[] = {
 		CASTY_DROP_NEW, CASTY_DROP_OLDEST, CASTY_BACKPRESSURE};
-
-	for (size_t i = 0; i < cst_toml_table_len(t); i++) {
-		const cst_toml_entry *e = cst_toml_table_entry(t, i);
-		int                   rc, v = 0;
-		if (strcmp(e->key, "capacity") == 0) {
-			rc = read_uint(ld, e, 1, CASTY_MAILBOX_MAX_CAPACITY,
-				&a->mailbox.capacity);
-			*set |= SET_MB_CAPACITY;
-		} else if (strcmp(e->key, "strategy") == 0) {
-			rc = read_choice(ld, e, names, values, 3, &v);
-			a->mailbox.overflow = (casty_overflow)v;
-			*set |= SET_MB_STRATEGY;
-		} else {
-			rc = unknown(ld, e);
-		}
-		if (rc != 0) {
-			return rc;
-		}
-	}
-	return 0;
-}
-
-static int
-read_supervision(loader *ld, const cst_toml_value *t, casty_actor_config *a,
-	unsigned *set)
-{
-	static const char *const names[] = {"restart", "stop", "escalate"};
-	static const int         values[] = {
+	static const char *const directive_names[] = {
+		"restart", "stop", "escalate"};
+	static const int directive_values[] = {
 		CASTY_RESTART, CASTY_STOP, CASTY_ESCALATE};
+	char *at = (char *)base + f->offset;
+	int   rc, v = 0;
 
-	for (size_t i = 0; i < cst_toml_table_len(t); i++) {
-		const cst_toml_entry *e = cst_toml_table_entry(t, i);
-		int                   rc, v = 0;
-		if (strcmp(e->key, "strategy") == 0) {
-			rc = read_choice(ld, e, names, values, 3, &v);
-			a->supervision.strategy = (casty_directive)v;
-			*set |= SET_SUP_STRATEGY;
-		} else if (strcmp(e->key, "max_restarts") == 0) {
-			rc = read_uint(ld, e, 0, CASTY_MAX_RESTARTS,
-				&a->supervision.max_restarts);
-			*set |= SET_SUP_MAX;
-		} else if (strcmp(e->key, "within_seconds") == 0) {
-			rc = read_number(ld, e, 0, 4294967.0,
-				&a->supervision.within_seconds);
-			*set |= SET_SUP_WITHIN;
-		} else {
-			rc = unknown(ld, e);
-		}
-		if (rc != 0) {
-			return rc;
-		}
+	switch (f->kind) {
+	case F_UINT:
+		return read_uint(ld, e, (int64_t)f->min, (int64_t)f->max,
+			(uint32_t *)(void *)at);
+	case F_NUMBER:
+		return read_number(ld, e, f->min, f->max, (double *)(void *)at);
+	case F_OVERFLOW:
+		rc = read_choice(ld, e, overflow_names, overflow_values,
+			COUNT(overflow_names), &v);
+		*(casty_overflow *)(void *)at = (casty_overflow)v;
+		return rc;
+	case F_DIRECTIVE:
+		rc = read_choice(ld, e, directive_names, directive_values,
+			COUNT(directive_names), &v);
+		*(casty_directive *)(void *)at = (casty_directive)v;
+		return rc;
 	}
-	return 0;
+	return unknown(ld, e);
 }
 
+// Reads every key of table t as one of fields into base.
 static int
-read_sharding(loader *ld, const cst_toml_value *t, casty_actor_config *a,
-	unsigned *set)
+read_fields(loader *ld, const cst_toml_value *t, const field_spec *fields,
+	size_t nfields, void *base, unsigned *set)
 {
 	for (size_t i = 0; i < cst_toml_table_len(t); i++) {
 		const cst_toml_entry *e = cst_toml_table_entry(t, i);
-		int                   rc;
-		if (strcmp(e->key, "num_shards") == 0) {
-			rc = read_uint(ld, e, 1, 1 << 20, &a->sharding.num_shards);
-			*set |= SET_SH_SHARDS;
-		} else {
-			rc = unknown(ld, e);
+		size_t                k = 0;
+		while (k < nfields && strcmp(e->key, fields[k].key) != 0) {
+			k++;
 		}
+		if (k == nfields) {
+			return unknown(ld, e);
+		}
+		int rc = read_field(ld, e, &fields[k], base);
 		if (rc != 0) {
 			return rc;
 		}
+		*set |= fields[k].set;
 	}
 	return 0;
 }
 
-static int
-read_replication(loader *ld, const cst_toml_value *t, casty_actor_config *a,
-	unsigned *set)
+// The section of sections that key names, or NULL.
+static const section_spec *
+find_section(const section_spec *sections, size_t nsections, const char *key)
 {
-	for (size_t i = 0; i < cst_toml_table_len(t); i++) {
-		const cst_toml_entry *e = cst_toml_table_entry(t, i);
-		int                   rc;
-		if (strcmp(e->key, "replicas") == 0) {
-			rc = read_uint(ld, e, 0, 64, &a->replication.replicas);
-			*set |= SET_REP_REPLICAS;
-		} else if (strcmp(e->key, "min_acks") == 0) {
-			rc = read_uint(ld, e, 0, 64, &a->replication.min_acks);
-			*set |= SET_REP_MIN_ACKS;
-		} else if (strcmp(e->key, "ack_timeout") == 0) {
-			rc = read_number(ld, e, 0, 86400.0,
-				&a->replication.ack_timeout);
-			*set |= SET_REP_TIMEOUT;
-		} else {
-			rc = unknown(ld, e);
-		}
-		if (rc != 0) {
-			return rc;
+	for (size_t k = 0; k < nsections; k++) {
+		if (strcmp(key, sections[k].key) == 0) {
+			return &sections[k];
 		}
 	}
-	return 0;
+	return NULL;
 }
 
-typedef int (*section_fn)(
-	loader *, const cst_toml_value *, casty_actor_config *, unsigned *);
+// Reads the table under entry e as section sec, with e's key on the path.
+static int
+read_section(loader *ld, const cst_toml_entry *e, const section_spec *sec,
+	void *base, unsigned *set)
+{
+	size_t saved;
+	int    rc = enter(ld, e, &saved);
+	if (rc == 0) {
+		rc = read_fields(ld, e->value, sec->fields, sec->nfields, base,
+			set);
+		leave(ld, saved);
+	}
+	return rc;
+}
 
-// Reads the actor sections of table t (mailbox, supervision, ...).
+// Reads the actor sections of table t (mailbox, supervision, ...), as
+// [defaults] and [actors.PATTERN] hold them.
 static int
 read_actor_sections(loader *ld, const cst_toml_value *t,
 	casty_actor_config *a, unsigned *set)
 {
-	static const struct {
-		const char *key;
-		section_fn  read;
-	} sections[] = {
-		{"mailbox", read_mailbox},
-		{"supervision", read_supervision},
-		{"sharding", read_sharding},
-		{"replication", read_replication},
-	};
-
 	for (size_t i = 0; i < cst_toml_table_len(t); i++) {
 		const cst_toml_entry *e = cst_toml_table_entry(t, i);
-		size_t                k = 0, saved;
-		while (k < sizeof sections / sizeof sections[0] &&
-		       strcmp(e->key, sections[k].key) != 0) {
-			k++;
-		}
-		if (k == sizeof sections / sizeof sections[0]) {
-			return unknown(ld, e);
-		}
-		int rc = enter(ld, e, &saved);
-		if (rc == 0) {
-			rc = sections[k].read(ld, e->value, a, set);
-			leave(ld, saved);
-		}
+		const section_spec   *sec = find_section(
+			actor_sections, COUNT(actor_sections), e->key);
+		int rc = sec != NULL ? read_section(ld, e, sec, a, set)
+				     : unknown(ld, e);
 		if (rc != 0) {
 			return rc;
 		}
@@ -581,18 +625,13 @@ read_system(loader *ld, const cst_toml_value *t)
 static int
 read_transport(loader *ld, const cst_toml_value *t)
 {
-	for (size_t i = 0; i < cst_toml_table_len(t); i++) {
-		const cst_toml_entry *e = cst_toml_table_entry(t, i);
-		if (strcmp(e->key, "max_pending_per_path") != 0) {
-			return unknown(ld, e);
-		}
-		int rc = read_uint(ld, e, 1, 1 << 20,
-			&ld->config->max_pending_per_path);
-		if (rc != 0) {
-			return rc;
-		}
-	}
-	return 0;
+	static const field_spec fields[] = {
+		{"max_pending_per_path", F_UINT,
+			offsetof(casty_config, max_pending_per_path), 1, 1 << 20,
+			0},
+	};
+	unsigned set = 0;
+	return read_fields(ld, t, fields, COUNT(fields), ld->config, &set);
 }
 
 static int
@@ -700,79 +739,6 @@ read_roles(loader *ld, const cst_toml_entry *e)
 	return 0;
 }
 
-static int
-read_gossip(loader *ld, const cst_toml_value *t)
-{
-	casty_gossip_config *g = &ld->config->cluster.gossip;
-	for (size_t i = 0; i < cst_toml_table_len(t); i++) {
-		const cst_toml_entry *e = cst_toml_table_entry(t, i);
-		int                   rc;
-		if (strcmp(e->key, "interval") == 0) {
-			rc = read_number(ld, e, 0.001, 3600.0, &g->interval);
-		} else if (strcmp(e->key, "fanout") == 0) {
-			rc = read_uint(ld, e, 1, 1024, &g->fanout);
-		} else {
-			rc = unknown(ld, e);
-		}
-		if (rc != 0) {
-			return rc;
-		}
-	}
-	return 0;
-}
-
-static int
-read_heartbeat(loader *ld, const cst_toml_value *t)
-{
-	casty_heartbeat_config *h = &ld->config->cluster.heartbeat;
-	for (size_t i = 0; i < cst_toml_table_len(t); i++) {
-		const cst_toml_entry *e = cst_toml_table_entry(t, i);
-		int                   rc;
-		if (strcmp(e->key, "interval") == 0) {
-			rc = read_number(ld, e, 0.001, 3600.0, &h->interval);
-		} else if (strcmp(e->key, "availability_check_interval") == 0) {
-			rc = read_number(ld, e, 0.001, 3600.0,
-				&h->availability_check_interval);
-		} else {
-			rc = unknown(ld, e);
-		}
-		if (rc != 0) {
-			return rc;
-		}
-	}
-	return 0;
-}
-
-static int
-read_failure_detector(loader *ld, const cst_toml_value *t)
-{
-	casty_failure_detector_config *f = &ld->config->cluster.failure_detector;
-	for (size_t i = 0; i < cst_toml_table_len(t); i++) {
-		const cst_toml_entry *e = cst_toml_table_entry(t, i);
-		int                   rc;
-		if (strcmp(e->key, "threshold") == 0) {
-			rc = read_number(ld, e, 0.1, 1000.0, &f->threshold);
-		} else if (strcmp(e->key, "max_sample_size") == 0) {
-			rc = read_uint(ld, e, 1, 100000, &f->max_sample_size);
-		} else if (strcmp(e->key, "min_std_deviation_ms") == 0) {
-			rc = read_number(ld, e, 0.001, 3600000.0,
-				&f->min_std_deviation_ms);
-		} else if (strcmp(e->key, "acceptable_heartbeat_pause_ms") == 0) {
-			rc = read_number(ld, e, 0, 3600000.0,
-				&f->acceptable_heartbeat_pause_ms);
-		} else if (strcmp(e->key, "first_heartbeat_estimate_ms") == 0) {
-			rc = read_number(ld, e, 0.001, 3600000.0,
-				&f->first_heartbeat_estimate_ms);
-		} else {
-			rc = unknown(ld, e);
-		}
-		if (rc != 0) {
-			return rc;
-		}
-	}
-	return 0;
-}
-
 typedef int (*table_fn)(loader *, const cst_toml_value *);
 
 // Reads the sub-table under e with read, with e's key on the path.
@@ -809,14 +775,12 @@ read_cluster(loader *ld, const cst_toml_value *t)
 			rc = read_seeds(ld, e);
 		} else if (strcmp(e->key, "roles") == 0) {
 			rc = read_roles(ld, e);
-		} else if (strcmp(e->key, "gossip") == 0) {
-			rc = read_sub(ld, e, read_gossip);
-		} else if (strcmp(e->key, "heartbeat") == 0) {
-			rc = read_sub(ld, e, read_heartbeat);
-		} else if (strcmp(e->key, "failure_detector") == 0) {
-			rc = read_sub(ld, e, read_failure_detector);
 		} else {
-			rc = unknown(ld, e);
+			const section_spec *sec = find_section(
+				cluster_sections, COUNT(cluster_sections), e->key);
+			unsigned set = 0;
+			rc = sec != NULL ? read_section(ld, e, sec, cl, &set)
+					 : unknown(ld, e);
 		}
 		if (rc != 0) {
 			return rc;

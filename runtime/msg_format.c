@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "runtime/field.h"
+
 // Appends like snprintf but keeps counting past the end, so the caller
 // learns the full length.
 typedef struct out {
@@ -31,37 +33,15 @@ put(out *o, const char *fmt, ...)
 	}
 }
 
-static int64_t
-load_int(const unsigned char *p, size_t size)
-{
-	switch (size) {
-	case 1: { int8_t v; memcpy(&v, p, 1); return v; }
-	case 2: { int16_t v; memcpy(&v, p, 2); return v; }
-	case 4: { int32_t v; memcpy(&v, p, 4); return v; }
-	default: { int64_t v; memcpy(&v, p, 8); return v; }
-	}
-}
-
-static uint64_t
-load_uint(const unsigned char *p, size_t size)
-{
-	switch (size) {
-	case 1: { uint8_t v; memcpy(&v, p, 1); return v; }
-	case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
-	case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
-	default: { uint64_t v; memcpy(&v, p, 8); return v; }
-	}
-}
-
 static void
 put_field(out *o, const casty_field *f, const unsigned char *p)
 {
 	switch (f->kind) {
 	case CASTY_FIELD_INT:
-		put(o, "%" PRId64, load_int(p, f->size));
+		put(o, "%" PRId64, cst_field_load_int(p, f->size));
 		return;
 	case CASTY_FIELD_UINT:
-		put(o, "%" PRIu64, load_uint(p, f->size));
+		put(o, "%" PRIu64, cst_field_load_uint(p, f->size));
 		return;
 	case CASTY_FIELD_FLOAT:
 		if (f->size == sizeof(float)) {

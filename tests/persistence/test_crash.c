@@ -17,20 +17,16 @@
 
 #include "tests/persistence/crash_ack.h"
 #include "tests/support/journal_sync.h"
+#include "tests/support/system_fixture.h"
 
 extern char **environ;
 
-static casty_system *sys;
 static char         *dir;
 
 static void
 setup(void)
 {
-	int rc = casty_system_create(NULL, &sys);
-	if (rc == -ENOSYS || rc == -EPERM) {
-		cr_skip("io_uring is not available here");
-	}
-	cr_assert(eq(int, rc, CASTY_OK));
+	sys_setup(); // skips where io_uring is not available
 	dir = make_tmpdir();
 }
 

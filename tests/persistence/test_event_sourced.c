@@ -16,21 +16,8 @@
 
 #include "tests/support/probe.h"
 
-static void
-quiet_setup(void)
-{
-	casty_log_set_level(CASTY_LOG_OFF); // failures are expected here
-	sys_setup();
-}
-
-static void
-quiet_teardown(void)
-{
-	sys_teardown();
-	casty_log_set_level(CASTY_LOG_INFO);
-}
-
-TestSuite(event_sourced, .init = quiet_setup, .fini = quiet_teardown,
+TestSuite(event_sourced, .init = sys_setup_quiet,
+	.fini = sys_teardown_quiet,
 	.timeout = 60);
 
 // The bank account of the README.

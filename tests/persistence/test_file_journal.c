@@ -7,6 +7,7 @@
 #include <casty/casty.h>
 
 #include "tests/support/journal_contract.h"
+#include "tests/support/system_fixture.h"
 
 static casty_system  *sys;
 static casty_journal *journal;
@@ -30,11 +31,7 @@ reopen(const casty_file_journal_options *opts)
 static void
 setup(void)
 {
-	int rc = casty_system_create(NULL, &sys);
-	if (rc == -ENOSYS || rc == -EPERM) {
-		cr_skip("io_uring is not available here");
-	}
-	cr_assert(eq(int, rc, CASTY_OK));
+	sys_setup(); // skips where io_uring is not available
 	dir = make_tmpdir();
 	open_journal(NULL);
 }

@@ -14,6 +14,7 @@
 #include "persistence/record.h"
 #include "persistence/segment.h"
 #include "tests/support/journal_contract.h"
+#include "tests/support/system_fixture.h"
 
 static casty_system  *sys;
 static casty_journal *journal;
@@ -50,11 +51,7 @@ forget_lines(void)
 static void
 setup(void)
 {
-	int rc = casty_system_create(NULL, &sys);
-	if (rc == -ENOSYS || rc == -EPERM) {
-		cr_skip("io_uring is not available here");
-	}
-	cr_assert(eq(int, rc, CASTY_OK));
+	sys_setup(); // skips where io_uring is not available
 	dir = make_tmpdir();
 	casty_log_set_sink(keep_line, NULL);
 }

@@ -15,21 +15,8 @@
 
 #include "tests/support/probe.h"
 
-static void
-quiet_setup(void)
-{
-	casty_log_set_level(CASTY_LOG_OFF); // failures are expected here
-	sys_setup();
-}
-
-static void
-quiet_teardown(void)
-{
-	sys_teardown();
-	casty_log_set_level(CASTY_LOG_INFO);
-}
-
-TestSuite(supervision, .init = quiet_setup, .fini = quiet_teardown,
+TestSuite(supervision, .init = sys_setup_quiet,
+	.fini = sys_teardown_quiet,
 	.timeout = 60);
 
 typedef struct {

@@ -31,4 +31,20 @@ sys_teardown(void)
 	casty_system_destroy(sys);
 }
 
+// The same for suites whose tests fail actors on purpose: the runtime's
+// log is silenced meanwhile (and restored after the system is gone).
+__attribute__((unused)) static void
+sys_setup_quiet(void)
+{
+	casty_log_set_level(CASTY_LOG_OFF);
+	sys_setup();
+}
+
+__attribute__((unused)) static void
+sys_teardown_quiet(void)
+{
+	sys_teardown();
+	casty_log_set_level(CASTY_LOG_INFO);
+}
+
 #endif // CASTY_TESTS_SUPPORT_SYSTEM_FIXTURE_H
