@@ -64,9 +64,9 @@ check_host(const char *s, size_t len)
 	}
 	bool v6 = is_ipv6(s, len);
 	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
+		char c  = s[i];
 		bool ok = v6 ? is_hex(c) || c == ':' || c == '.'
-			     : is_alnum(c) || c == '.' || c == '-' || c == '_';
+		             : is_alnum(c) || c == '.' || c == '-' || c == '_';
 		if (!ok) {
 			return "bad character in host";
 		}
@@ -78,8 +78,8 @@ int
 cst_address_init(cst_address *out, const char *system, const char *host,
     uint16_t port, uint64_t uid, const char **why)
 {
-	const char *bad = check_system(
-	    system, strnlen(system, CST_ADDRESS_SYSTEM_MAX));
+	const char *bad =
+	    check_system(system, strnlen(system, CST_ADDRESS_SYSTEM_MAX));
 	if (bad == NULL) {
 		bad = check_host(host, strnlen(host, CST_ADDRESS_HOST_MAX));
 	}
@@ -140,8 +140,8 @@ cst_address_format(const cst_address *a, char *buf, size_t cap)
 {
 	bool v6 = strchr(a->host, ':') != NULL;
 	int  n  = snprintf(buf, cap, "%s%s@%s%s%s:%u#%llu", scheme, a->system,
-		  v6 ? "[" : "", a->host, v6 ? "]" : "", (unsigned)a->port,
-		  (unsigned long long)a->uid);
+            v6 ? "[" : "", a->host, v6 ? "]" : "", (unsigned)a->port,
+	      (unsigned long long)a->uid);
 	if (n < 0 || (size_t)n >= cap) {
 		return -ENOSPC;
 	}
@@ -152,8 +152,7 @@ cst_address_format(const cst_address *a, char *buf, size_t cap)
 // into *out, at most max. Returns false when there is none or it is too
 // big.
 static bool
-read_decimal(const char *s, size_t len, size_t *i, uint64_t max,
-    uint64_t *out)
+read_decimal(const char *s, size_t len, size_t *i, uint64_t max, uint64_t *out)
 {
 	size_t   start = *i;
 	uint64_t v     = 0;
@@ -217,7 +216,8 @@ cst_address_parse(const char *text, size_t len, cst_address *out,
 		host_len = i - host;
 		i++; // ']'
 		if (host_len > 0 && !is_ipv6(text + host, host_len)) {
-			return fail(why, "brackets around a host that is not IPv6");
+			return fail(
+			    why, "brackets around a host that is not IPv6");
 		}
 	} else {
 		host = i;

@@ -18,9 +18,9 @@
  * CST_ADDRESS_TEXT_MAX is enough for any formatted address, NUL included:
  * "casty://" system "@[" host "]:" port "#" uid.
  */
-#define CST_ADDRESS_TEXT_MAX                                                 \
-	(8 + CST_ADDRESS_SYSTEM_MAX + 2 + CST_ADDRESS_HOST_MAX + 2 + 5 + 1 + \
-		20 + 1)
+#define CST_ADDRESS_TEXT_MAX                                                   \
+	(8 + CST_ADDRESS_SYSTEM_MAX + 2 + CST_ADDRESS_HOST_MAX + 2 + 5 + 1 +   \
+	    20 + 1)
 
 /**
  * cst_address is one member: strings are NUL-terminated and hold only the

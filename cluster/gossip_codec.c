@@ -16,14 +16,13 @@
 static size_t
 member_size(const cst_member *m)
 {
-	size_t n = mp_sizeof_array(MEMBER_FIELDS) +
-		   mp_sizeof_str((uint32_t)strlen(m->address.system)) +
-		   mp_sizeof_str((uint32_t)strlen(m->address.host)) +
-		   mp_sizeof_uint(m->address.port) +
-		   mp_sizeof_uint(m->address.uid) + mp_sizeof_uint(m->status) +
-		   mp_sizeof_uint(m->up_number) +
-		   mp_sizeof_uint(m->reach_version) +
-		   mp_sizeof_array(m->nroles);
+	size_t n =
+	    mp_sizeof_array(MEMBER_FIELDS) +
+	    mp_sizeof_str((uint32_t)strlen(m->address.system)) +
+	    mp_sizeof_str((uint32_t)strlen(m->address.host)) +
+	    mp_sizeof_uint(m->address.port) + mp_sizeof_uint(m->address.uid) +
+	    mp_sizeof_uint(m->status) + mp_sizeof_uint(m->up_number) +
+	    mp_sizeof_uint(m->reach_version) + mp_sizeof_array(m->nroles);
 	for (uint32_t r = 0; r < m->nroles; r++) {
 		n += mp_sizeof_str((uint32_t)strlen(m->roles[r]));
 	}
@@ -46,7 +45,8 @@ cst_gossip_encoded_size(const cst_member_table *t)
 	n += mp_sizeof_array(t->version.len);
 	for (uint32_t v = 0; v < t->version.len; v++) {
 		int i = cst_member_table_find(t, &t->version.entry[v].node);
-		n += mp_sizeof_array(2) + mp_sizeof_uint(i < 0 ? 0 : (uint32_t)i) +
+		n += mp_sizeof_array(2) +
+		     mp_sizeof_uint(i < 0 ? 0 : (uint32_t)i) +
 		     mp_sizeof_uint(t->version.entry[v].counter);
 	}
 	n += mp_sizeof_array(nseen);
@@ -84,9 +84,10 @@ cst_gossip_encode(const cst_member_table *t, uint8_t *buf, size_t cap)
 	w       = mp_encode_array(w, t->nmembers);
 	for (uint32_t i = 0; i < t->nmembers; i++) {
 		const cst_member *m = &t->member[i];
-		w                   = mp_encode_array(w, MEMBER_FIELDS);
-		w = mp_encode_str(w, m->address.system,
-		    (uint32_t)strlen(m->address.system));
+
+		w = mp_encode_array(w, MEMBER_FIELDS);
+		w = mp_encode_str(
+		    w, m->address.system, (uint32_t)strlen(m->address.system));
 		w = mp_encode_str(
 		    w, m->address.host, (uint32_t)strlen(m->address.host));
 		w = mp_encode_uint(w, m->address.port);
@@ -215,8 +216,8 @@ read_member(cursor *c, cst_member *m)
 		return false;
 	}
 	const char *why;
-	if (cst_address_init(&m->address, system, host, (uint16_t)port, uid,
-		&why) != 0) {
+	if (cst_address_init(
+	        &m->address, system, host, (uint16_t)port, uid, &why) != 0) {
 		return fail(c, why);
 	}
 	m->status        = (cst_member_status)status;
@@ -262,7 +263,7 @@ read_table(cursor *c, uint64_t now_ms, cst_member_table *t)
 			return false;
 		}
 		if (i > 0 && cst_address_compare(&t->member[i - 1].address,
-				 &t->member[i].address) >= 0) {
+		                 &t->member[i].address) >= 0) {
 			return fail(c, "members not sorted or duplicated");
 		}
 	}
@@ -275,13 +276,14 @@ read_table(cursor *c, uint64_t now_ms, cst_member_table *t)
 		uint64_t i, counter;
 		if (!read_array(c, 2, &n, "bad version entry") || n != 2 ||
 		    !read_uint(c, t->nmembers - 1, &i, "bad version member") ||
-		    !read_uint(c, UINT64_MAX, &counter, "bad version counter")) {
+		    !read_uint(
+		        c, UINT64_MAX, &counter, "bad version counter")) {
 			return fail(c, "bad version entry");
 		}
 		if ((k > 0 && i <= prev) || counter == 0) {
 			return fail(c, "version entries not canonical");
 		}
-		prev                       = i;
+		prev                        = i;
 		t->version.entry[k].node    = t->member[i].address;
 		t->version.entry[k].counter = counter;
 	}
@@ -323,8 +325,8 @@ read_table(cursor *c, uint64_t now_ms, cst_member_table *t)
 			return fail(c, "reachability row of a removed member");
 		}
 		if (k > 0 && (t->reach[k - 1].observer > o ||
-				 (t->reach[k - 1].observer == o &&
-				     t->reach[k - 1].subject >= s))) {
+		                 (t->reach[k - 1].observer == o &&
+		                     t->reach[k - 1].subject >= s))) {
 			return fail(c, "reachability rows not sorted");
 		}
 		t->reach[k] = row;
@@ -340,8 +342,8 @@ cst_gossip_decode(const uint8_t *buf, size_t len, uint64_t now_ms,
     cst_member_table *out, const char **why)
 {
 	cursor c = {.p = (const char *)buf,
-	    .end   = (const char *)buf + len,
-	    .why   = NULL};
+	    .end       = (const char *)buf + len,
+	    .why       = NULL};
 	cst_member_table_init(out);
 	if (!read_table(&c, now_ms, out)) {
 		cst_member_table_init(out);

@@ -7,20 +7,19 @@
 #include "cluster/member_table.h"
 
 static const char *const event_names[] = {
-	[CST_EVENT_MEMBER_JOINED]      = "MemberJoined",
-	[CST_EVENT_MEMBER_UP]          = "MemberUp",
-	[CST_EVENT_MEMBER_LEFT]        = "MemberLeft",
-	[CST_EVENT_MEMBER_DOWNED]      = "MemberDowned",
-	[CST_EVENT_MEMBER_REMOVED]     = "MemberRemoved",
-	[CST_EVENT_UNREACHABLE_MEMBER] = "UnreachableMember",
-	[CST_EVENT_REACHABLE_MEMBER]   = "ReachableMember",
+    [CST_EVENT_MEMBER_JOINED]      = "MemberJoined",
+    [CST_EVENT_MEMBER_UP]          = "MemberUp",
+    [CST_EVENT_MEMBER_LEFT]        = "MemberLeft",
+    [CST_EVENT_MEMBER_DOWNED]      = "MemberDowned",
+    [CST_EVENT_MEMBER_REMOVED]     = "MemberRemoved",
+    [CST_EVENT_UNREACHABLE_MEMBER] = "UnreachableMember",
+    [CST_EVENT_REACHABLE_MEMBER]   = "ReachableMember",
 };
 
 const char *
 cst_member_event_name(cst_member_event_kind k)
 {
-	return (unsigned)k <= CST_EVENT_REACHABLE_MEMBER ? event_names[k]
-							 : "?";
+	return (unsigned)k <= CST_EVENT_REACHABLE_MEMBER ? event_names[k] : "?";
 }
 
 static void
@@ -44,12 +43,11 @@ cst_member_events_diff(const cst_member_table *before,
 {
 	out->len = 0;
 	for (uint32_t i = 0; i < after->nmembers; i++) {
-		const cst_member *m   = &after->member[i];
-		int               old = cst_member_table_find(before, &m->address);
-		int               was = old < 0 ? NONE
-						: (int)before->member[old].status;
-		int               now = (int)m->status;
-		bool              alive = now <= CST_MEMBER_EXITING;
+		const cst_member *m = &after->member[i];
+		int  old   = cst_member_table_find(before, &m->address);
+		int  was   = old < 0 ? NONE : (int)before->member[old].status;
+		int  now   = (int)m->status;
+		bool alive = now <= CST_MEMBER_EXITING;
 
 		if (was == NONE && alive) {
 			emit(out, CST_EVENT_MEMBER_JOINED, m);
@@ -76,7 +74,7 @@ cst_member_events_diff(const cst_member_table *before,
 			continue;
 		}
 		bool un_before = old >= 0 && cst_member_table_is_unreachable(
-						 before, (uint32_t)old);
+		                                 before, (uint32_t)old);
 		bool un_after = cst_member_table_is_unreachable(after, i);
 		if (un_after && !un_before) {
 			emit(out, CST_EVENT_UNREACHABLE_MEMBER, m);

@@ -132,7 +132,8 @@ cst_member_table_leader_actions(cst_member_table *t, const cst_address *self,
 			if (!unreachable[i] || is_gone(m->status)) {
 				continue;
 			}
-			uint64_t since = cst_member_table_unreachable_since(t, i);
+			uint64_t since =
+			    cst_member_table_unreachable_since(t, i);
 			if (now_ms >= since &&
 			    now_ms - since >= policy->down_after_ms) {
 				m->status = CST_MEMBER_DOWN;

@@ -18,7 +18,7 @@
 #include <string.h>
 
 static const char *const status_names[CST_MEMBER_STATUS_COUNT] = {
-	"joining", "up", "leaving", "exiting", "down", "removed"};
+    "joining", "up", "leaving", "exiting", "down", "removed"};
 
 const char *
 cst_member_status_name(cst_member_status s)
@@ -119,8 +119,7 @@ commit_possible(const cst_member_table *t, const cst_address *self)
 	if (cst_member_table_find(t, self) < 0) {
 		return -EINVAL;
 	}
-	return cst_vclock_get(&t->version, self) == UINT64_MAX ? -EOVERFLOW
-							       : 0;
+	return cst_vclock_get(&t->version, self) == UINT64_MAX ? -EOVERFLOW : 0;
 }
 
 static int
@@ -234,8 +233,7 @@ cst_member_table_join(cst_member_table *t, const cst_address *self,
 
 static int
 set_status(cst_member_table *t, const cst_address *self,
-    const cst_address *addr, cst_member_status from_max,
-    cst_member_status to)
+    const cst_address *addr, cst_member_status from_max, cst_member_status to)
 {
 	int i = cst_member_table_find(t, addr);
 	if (i < 0) {
@@ -279,8 +277,8 @@ find_row(const cst_member_table *t, uint32_t observer, uint32_t subject)
 }
 
 int
-cst_member_table_mark_unreachable(cst_member_table *t,
-    const cst_address *self, const cst_address *subject, uint64_t now_ms)
+cst_member_table_mark_unreachable(cst_member_table *t, const cst_address *self,
+    const cst_address *subject, uint64_t now_ms)
 {
 	int o = cst_member_table_find(t, self);
 	int s = cst_member_table_find(t, subject);
@@ -304,7 +302,7 @@ cst_member_table_mark_unreachable(cst_member_table *t,
 	uint32_t at = 0;
 	while (at < t->nreach &&
 	       (t->reach[at].observer < o ||
-		   (t->reach[at].observer == o && t->reach[at].subject < s))) {
+	           (t->reach[at].observer == o && t->reach[at].subject < s))) {
 		at++;
 	}
 	memmove(&t->reach[at + 1], &t->reach[at],
@@ -317,8 +315,8 @@ cst_member_table_mark_unreachable(cst_member_table *t,
 }
 
 int
-cst_member_table_mark_reachable(cst_member_table *t,
-    const cst_address *self, const cst_address *subject)
+cst_member_table_mark_reachable(
+    cst_member_table *t, const cst_address *self, const cst_address *subject)
 {
 	int o = cst_member_table_find(t, self);
 	int s = cst_member_table_find(t, subject);
@@ -370,12 +368,11 @@ merge_member(const cst_member *a, const cst_member *b)
 	    (b->status == a->status && compare_role_lists(b, a) < 0)) {
 		w = b;
 	}
-	cst_member m    = *w;
-	m.up_number     = a->up_number > b->up_number ? a->up_number
-						      : b->up_number;
+	cst_member m = *w;
+	m.up_number = a->up_number > b->up_number ? a->up_number : b->up_number;
 	m.reach_version = a->reach_version > b->reach_version
-			      ? a->reach_version
-			      : b->reach_version;
+	                      ? a->reach_version
+	                      : b->reach_version;
 	return m;
 }
 
@@ -401,8 +398,7 @@ compare_rows_qsort(const void *a, const void *b)
 // taking since_ms from the other side too when it has the same row.
 static void
 take_rows(cst_member_table *out, uint8_t observer, const cst_member_table *src,
-    const uint8_t *map, const cst_member_table *other,
-    const uint8_t *other_map)
+    const uint8_t *map, const cst_member_table *other, const uint8_t *other_map)
 {
 	for (uint32_t r = 0; r < src->nreach; r++) {
 		const cst_reach_row *row = &src->reach[r];
@@ -410,8 +406,8 @@ take_rows(cst_member_table *out, uint8_t observer, const cst_member_table *src,
 			continue;
 		}
 		cst_reach_row n = {.observer = observer,
-		    .subject             = map[row->subject],
-		    .since_ms            = row->since_ms};
+		    .subject                 = map[row->subject],
+		    .since_ms                = row->since_ms};
 		// Rows of the same pair on both sides: keep the earlier stamp,
 		// so the order of merges does not change it.
 		for (uint32_t k = 0; k < other->nreach; k++) {
@@ -461,8 +457,8 @@ merge_seen(cst_vclock_order order, const cst_member_table *a,
 }
 
 int
-cst_member_table_merge(const cst_member_table *a, const cst_member_table *b,
-    cst_member_table *out)
+cst_member_table_merge(
+    const cst_member_table *a, const cst_member_table *b, cst_member_table *out)
 {
 	// Built aside because out may alias an input; static storage would
 	// not be reentrant, so the caller's stack pays for one table.
@@ -491,9 +487,10 @@ cst_member_table_merge(const cst_member_table *a, const cst_member_table *b,
 			m.member[k] = b->member[j];
 			map_b[j++]  = k;
 		} else {
-			m.member[k] = merge_member(&a->member[i], &b->member[j]);
-			map_a[i++]  = k;
-			map_b[j++]  = k;
+			m.member[k] =
+			    merge_member(&a->member[i], &b->member[j]);
+			map_a[i++] = k;
+			map_b[j++] = k;
 		}
 	}
 	int rc = cst_vclock_merge(&a->version, &b->version, &m.version);
@@ -520,8 +517,8 @@ cst_member_table_merge(const cst_member_table *a, const cst_member_table *b,
 	qsort(m.reach, m.nreach, sizeof(m.reach[0]), compare_rows_qsort);
 	prune_rows(&m);
 
-	m.seen = merge_seen(cst_vclock_compare(&a->version, &b->version), a,
-	    map_a, b, map_b);
+	m.seen = merge_seen(
+	    cst_vclock_compare(&a->version, &b->version), a, map_a, b, map_b);
 	*out = m;
 	return 0;
 }

@@ -167,8 +167,8 @@ int cst_member_table_mark_unreachable(cst_member_table *t,
  * reachable again. A member is reachable again only when every observer
  * says so. Returns -ENOENT if either is not a member.
  */
-int cst_member_table_mark_reachable(cst_member_table *t,
-    const cst_address *self, const cst_address *subject);
+int cst_member_table_mark_reachable(
+    cst_member_table *t, const cst_address *self, const cst_address *subject);
 
 /*
  * Merging gossip.
@@ -183,8 +183,8 @@ int cst_member_table_mark_reachable(cst_member_table *t,
  * idempotent and, over states made by these functions, associative.
  * Returns 0, or -ENOSPC when the union does not fit (out untouched).
  */
-int cst_member_table_merge(const cst_member_table *a,
-    const cst_member_table *b, cst_member_table *out);
+int cst_member_table_merge(const cst_member_table *a, const cst_member_table *b,
+    cst_member_table *out);
 
 /**
  * cst_member_table_receive is what a node does with gossip from another:

@@ -55,9 +55,9 @@ cst_phi_init(cst_phi *d, const casty_failure_detector_config *cfg)
 		return -ENOMEM;
 	}
 	memset(d, 0, sizeof(*d));
-	d->config = *cfg;
-	d->sample = sample;
-	d->cap    = cfg->max_sample_size;
+	d->config  = *cfg;
+	d->sample  = sample;
+	d->cap     = cfg->max_sample_size;
 	// Seed: two intervals a quarter of the estimate either side of it,
 	// i.e. mean = estimate and deviation = estimate / 4, until real
 	// intervals push them out.
@@ -169,7 +169,7 @@ find(const cst_phi_registry *r, const cst_address *member)
 	uint32_t lo = 0, hi = r->len;
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
-		int      c   = cst_address_compare(&r->watch[mid].member, member);
+		int      c = cst_address_compare(&r->watch[mid].member, member);
 		if (c == 0) {
 			return (int)mid;
 		}
@@ -192,8 +192,8 @@ watch(cst_phi_registry *r, const cst_address *member, bool *created)
 		return &r->watch[i].phi;
 	}
 	if (r->len == r->cap) {
-		uint32_t cap = r->cap ? r->cap * 2 : 8;
-		struct cst_phi_watch *w = cst_alloc(cap * sizeof(*w));
+		uint32_t              cap = r->cap ? r->cap * 2 : 8;
+		struct cst_phi_watch *w   = cst_alloc(cap * sizeof(*w));
 		if (w == NULL) {
 			return NULL;
 		}

@@ -27,7 +27,7 @@ typedef struct cst_phi {
 	double                       *sample; // ring of intervals, in ms
 	uint32_t                      cap;    // max_sample_size
 	uint32_t                      len;
-	uint32_t                      head; // index of the oldest sample
+	uint32_t                      head;    // index of the oldest sample
 	bool                          started; // a heartbeat has arrived
 	uint64_t                      last_ms; // when it arrived
 } cst_phi;

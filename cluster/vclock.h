@@ -53,8 +53,7 @@ cst_vclock_order cst_vclock_compare(const cst_vclock *a, const cst_vclock *b);
  * exceeds CST_VCLOCK_MAX (out is then untouched). Commutative,
  * associative and idempotent.
  */
-int cst_vclock_merge(
-    const cst_vclock *a, const cst_vclock *b, cst_vclock *out);
+int cst_vclock_merge(const cst_vclock *a, const cst_vclock *b, cst_vclock *out);
 
 /** cst_vclock_equal says whether a and b have the same entries. */
 bool cst_vclock_equal(const cst_vclock *a, const cst_vclock *b);

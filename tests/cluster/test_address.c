@@ -15,7 +15,8 @@ static cst_address
 addr(const char *host, uint16_t port, uint64_t uid)
 {
 	cst_address a;
-	cr_assert(eq(int, cst_address_init(&a, "sys", host, port, uid, NULL), 0));
+	cr_assert(
+	    eq(int, cst_address_init(&a, "sys", host, port, uid, NULL), 0));
 	return a;
 }
 
@@ -25,19 +26,21 @@ Test(address, init_rejects_each_bad_part_with_a_reason)
 	const char *why = NULL;
 	cr_assert(eq(int, cst_address_init(&a, "", "h", 1, 1, &why), -EINVAL));
 	cr_assert(eq(str, (char *)why, "empty system name"));
-	cr_assert(eq(int, cst_address_init(&a, "-x", "h", 1, 1, &why), -EINVAL));
-	cr_assert(eq(int, cst_address_init(&a, "s", "a b", 1, 1, &why), -EINVAL));
+	cr_assert(
+	    eq(int, cst_address_init(&a, "-x", "h", 1, 1, &why), -EINVAL));
+	cr_assert(
+	    eq(int, cst_address_init(&a, "s", "a b", 1, 1, &why), -EINVAL));
 	cr_assert(eq(str, (char *)why, "bad character in host"));
 	cr_assert(eq(int, cst_address_init(&a, "s", "h", 0, 1, &why), -EINVAL));
 	cr_assert(eq(str, (char *)why, "port 0"));
 	char long_host[300];
 	memset(long_host, 'a', sizeof(long_host) - 1);
 	long_host[sizeof(long_host) - 1] = 0;
-	cr_assert(eq(int, cst_address_init(&a, "s", long_host, 1, 1, &why),
-	    -EINVAL));
+	cr_assert(
+	    eq(int, cst_address_init(&a, "s", long_host, 1, 1, &why), -EINVAL));
 	cr_assert(eq(str, (char *)why, "host too long"));
-	cr_assert(eq(int, cst_address_init(&a, "my-app_1", "::1", 9, 2, &why),
-	    0));
+	cr_assert(
+	    eq(int, cst_address_init(&a, "my-app_1", "::1", 9, 2, &why), 0));
 }
 
 Test(address, order_is_host_then_port_then_system_then_uid)
@@ -56,8 +59,8 @@ Test(address, order_is_host_then_port_then_system_then_uid)
 
 Test(address, a_new_incarnation_is_a_different_member_at_the_same_endpoint)
 {
-	cst_address old = addr("node1", 25520, 1);
-	cst_address neu = addr("node1", 25520, 2);
+	cst_address old   = addr("node1", 25520, 1);
+	cst_address neu   = addr("node1", 25520, 2);
 	cst_address other = addr("node1", 25521, 1);
 	cr_assert(not(cst_address_equal(&old, &neu)));
 	cr_assert(cst_address_same_endpoint(&old, &neu));
@@ -85,8 +88,8 @@ Test(address, the_longest_address_fits_the_text_bound)
 	memset(host, ':', sizeof(host) - 1);
 	host[sizeof(host) - 1] = 0;
 	cst_address a;
-	cr_assert(eq(int, cst_address_init(&a, system, host, 65535, UINT64_MAX,
-	    NULL), 0));
+	cr_assert(eq(int,
+	    cst_address_init(&a, system, host, 65535, UINT64_MAX, NULL), 0));
 	char buf[CST_ADDRESS_TEXT_MAX];
 	cr_assert(gt(int, cst_address_format(&a, buf, sizeof(buf)), 0));
 }
@@ -96,8 +99,8 @@ Test(address, parse_reads_the_address_and_finds_the_path)
 	const char *ref = "casty://my-app@10.0.0.5:25520/user/orders";
 	cst_address a;
 	size_t      path = 0;
-	cr_assert(eq(int, cst_address_parse(ref, strlen(ref), &a, &path, NULL),
-	    0));
+	cr_assert(
+	    eq(int, cst_address_parse(ref, strlen(ref), &a, &path, NULL), 0));
 	cr_assert(eq(str, a.system, "my-app"));
 	cr_assert(eq(str, a.host, "10.0.0.5"));
 	cr_assert(eq(u16, a.port, 25520));
@@ -105,8 +108,8 @@ Test(address, parse_reads_the_address_and_finds_the_path)
 	cr_assert(eq(str, (char *)ref + path, "/user/orders"));
 
 	const char *with_uid = "casty://s@[::1]:1#18446744073709551615";
-	cr_assert(eq(int, cst_address_parse(with_uid, strlen(with_uid), &a,
-	    &path, NULL), 0));
+	cr_assert(eq(int,
+	    cst_address_parse(with_uid, strlen(with_uid), &a, &path, NULL), 0));
 	cr_assert(eq(str, a.host, "::1"));
 	cr_assert(eq(u64, a.uid, UINT64_MAX));
 	cr_assert(eq(sz, path, strlen(with_uid)));
@@ -118,7 +121,8 @@ Test(address, parse_round_trips_format)
 	char        buf[CST_ADDRESS_TEXT_MAX];
 	int         n = cst_address_format(&a, buf, sizeof(buf));
 	cst_address b;
-	cr_assert(eq(int, cst_address_parse(buf, (size_t)n, &b, NULL, NULL), 0));
+	cr_assert(
+	    eq(int, cst_address_parse(buf, (size_t)n, &b, NULL, NULL), 0));
 	cr_assert(cst_address_equal(&a, &b));
 }
 
@@ -142,7 +146,7 @@ Test(address, parse_rejects_malformed_refs_and_says_why)
 	    {"casty://s@h:+1", "port is not a number in 1..65535"},
 	    {"casty://s@h:1#", "incarnation is not a 64-bit number"},
 	    {"casty://s@h:1#18446744073709551616",
-		"incarnation is not a 64-bit number"},
+	        "incarnation is not a 64-bit number"},
 	    {"casty://s@h:1x", "unexpected character after the address"},
 	    {"casty://s@[::1:1", "unterminated '[' in host"},
 	    {"casty://s@[host]:1", "brackets around a host that is not IPv6"},
@@ -153,8 +157,10 @@ Test(address, parse_rejects_malformed_refs_and_says_why)
 		memset(&a, 0x5a, sizeof(a));
 		cst_address before = a;
 		const char *why    = NULL;
-		cr_assert(eq(int, cst_address_parse(bad[i].text,
-		    strlen(bad[i].text), &a, NULL, &why), -EINVAL),
+		cr_assert(eq(int,
+		              cst_address_parse(bad[i].text,
+		                  strlen(bad[i].text), &a, NULL, &why),
+		              -EINVAL),
 		    "%s", bad[i].text);
 		cr_assert(eq(str, (char *)why, (char *)bad[i].why), "%s",
 		    bad[i].text);
@@ -170,7 +176,7 @@ Test(address, parse_never_reads_past_len)
 		char *copy = malloc(len ? len : 1);
 		memcpy(copy, text, len);
 		cst_address a;
-		int rc = cst_address_parse(copy, len, &a, NULL, NULL);
+		int         rc = cst_address_parse(copy, len, &a, NULL, NULL);
 		// Only the prefixes that end after at least one port digit
 		// parse.
 		cr_assert(eq(int, rc, len >= 13 ? 0 : -EINVAL), "len %zu", len);

@@ -99,8 +99,9 @@ Test(gossip_codec, every_truncation_is_rejected)
 		uint8_t *p = malloc(len ? len : 1);
 		memcpy(p, buf, len);
 		const char *why = NULL;
-		cr_assert(eq(int, cst_gossip_decode(p, len, 0, &back, &why),
-		    -EINVAL), "len %zu", len);
+		cr_assert(
+		    eq(int, cst_gossip_decode(p, len, 0, &back, &why), -EINVAL),
+		    "len %zu", len);
 		cr_assert(not(eq(ptr, (void *)why, NULL)));
 		cr_assert(eq(u32, back.nmembers, 0));
 		free(p);
@@ -110,11 +111,11 @@ Test(gossip_codec, every_truncation_is_rejected)
 Test(gossip_codec, trailing_bytes_are_rejected)
 {
 	rich_table();
-	size_t      n   = encode();
+	size_t n        = encode();
 	buf[n]          = 0xc0;
 	const char *why = NULL;
-	cr_assert(eq(int, cst_gossip_decode(buf, n + 1, 0, &back, &why),
-	    -EINVAL));
+	cr_assert(
+	    eq(int, cst_gossip_decode(buf, n + 1, 0, &back, &why), -EINVAL));
 	cr_assert(eq(str, (char *)why, "trailing bytes"));
 }
 
@@ -159,8 +160,8 @@ static const char *
 decode_why(const char *end)
 {
 	const char *why = NULL;
-	int rc = cst_gossip_decode(buf, (size_t)(end - (char *)buf), 0, &back,
-	    &why);
+	int         rc =
+	    cst_gossip_decode(buf, (size_t)(end - (char *)buf), 0, &back, &why);
 	return rc == 0 ? "accepted" : why;
 }
 
@@ -204,8 +205,8 @@ Test(gossip_codec, duplicate_members_are_rejected)
 	w       = put_member(w, 1, 1, CST_MEMBER_UP, 1);
 	w       = put_member(w, 1, 1, CST_MEMBER_UP, 1);
 	w       = empty_tail(w);
-	cr_assert(eq(str, (char *)decode_why(w),
-	    "members not sorted or duplicated"));
+	cr_assert(
+	    eq(str, (char *)decode_why(w), "members not sorted or duplicated"));
 }
 
 Test(gossip_codec, a_joining_member_with_an_up_number_is_rejected)
@@ -213,8 +214,8 @@ Test(gossip_codec, a_joining_member_with_an_up_number_is_rejected)
 	char *w = header(1);
 	w       = put_member(w, 1, 1, CST_MEMBER_JOINING, 3);
 	w       = empty_tail(w);
-	cr_assert(eq(str, (char *)decode_why(w),
-	    "joining member with an up-number"));
+	cr_assert(
+	    eq(str, (char *)decode_why(w), "joining member with an up-number"));
 }
 
 Test(gossip_codec, a_count_beyond_the_bound_or_the_buffer_is_rejected)
@@ -251,7 +252,8 @@ Test(gossip_codec, bad_version_entries_are_rejected)
 	w = mp_encode_uint(w, 0); // a zero counter is never stored
 	w = mp_encode_array(w, 0);
 	w = mp_encode_array(w, 0);
-	cr_assert(eq(str, (char *)decode_why(w), "version entries not canonical"));
+	cr_assert(
+	    eq(str, (char *)decode_why(w), "version entries not canonical"));
 }
 
 Test(gossip_codec, bad_seen_sets_and_rows_are_rejected)
@@ -275,7 +277,8 @@ Test(gossip_codec, bad_seen_sets_and_rows_are_rejected)
 	w = mp_encode_array(w, 2);
 	w = mp_encode_uint(w, 1);
 	w = mp_encode_uint(w, 1);
-	cr_assert(eq(str, (char *)decode_why(w), "member unreachable from itself"));
+	cr_assert(
+	    eq(str, (char *)decode_why(w), "member unreachable from itself"));
 
 	w = header(2);
 	w = put_member(w, 1, 1, CST_MEMBER_UP, 1);
@@ -300,7 +303,8 @@ Test(gossip_codec, bad_seen_sets_and_rows_are_rejected)
 		w = mp_encode_uint(w, 0);
 		w = mp_encode_uint(w, 1);
 	}
-	cr_assert(eq(str, (char *)decode_why(w), "reachability rows not sorted"));
+	cr_assert(
+	    eq(str, (char *)decode_why(w), "reachability rows not sorted"));
 }
 
 Test(gossip_codec, bad_strings_and_types_are_rejected)
@@ -354,5 +358,6 @@ Test(gossip_codec, roles_must_be_sorted_and_distinct)
 	w       = mp_encode_str(w, "b", 1);
 	w       = mp_encode_str(w, "a", 1);
 	w       = empty_tail(w);
-	cr_assert(eq(str, (char *)decode_why(w), "roles not sorted or duplicated"));
+	cr_assert(
+	    eq(str, (char *)decode_why(w), "roles not sorted or duplicated"));
 }

@@ -79,20 +79,23 @@ Test(members, join_sorts_and_deduplicates_roles_and_rejects_bad_ones)
 	cr_assert(eq(str, t1.member[0].roles[0], "api"));
 	cr_assert(eq(str, t1.member[0].roles[1], "worker"));
 	const char *empty[] = {""};
-	cr_assert(eq(int, cst_member_table_join(&t1, &A, &B, empty, 1), -EINVAL));
+	cr_assert(
+	    eq(int, cst_member_table_join(&t1, &A, &B, empty, 1), -EINVAL));
 	const char *many[CST_ROLES_MAX + 1];
 	for (int i = 0; i <= CST_ROLES_MAX; i++) {
 		many[i] = "r";
 	}
-	cr_assert(eq(int, cst_member_table_join(&t1, &A, &B, many,
-	    CST_ROLES_MAX + 1), -EINVAL));
+	cr_assert(
+	    eq(int, cst_member_table_join(&t1, &A, &B, many, CST_ROLES_MAX + 1),
+	        -EINVAL));
 	cr_assert(eq(u32, t1.nmembers, 1));
 }
 
 Test(members, a_node_that_is_not_a_member_cannot_change_the_table)
 {
 	cst_member_table_init(&t1);
-	cr_assert(eq(int, cst_member_table_join(&t1, &A, &B, NULL, 0), -EINVAL));
+	cr_assert(
+	    eq(int, cst_member_table_join(&t1, &A, &B, NULL, 0), -EINVAL));
 	cr_assert(eq(u32, t1.nmembers, 0));
 }
 
@@ -103,13 +106,13 @@ Test(members, a_full_table_refuses_a_join)
 	cst_member_table_join(&t1, &self, &self, NULL, 0);
 	for (unsigned i = 1; i < CST_MEMBERS_MAX; i++) {
 		cst_address a = member_addr(i, 1);
-		cr_assert(eq(int, cst_member_table_join(&t1, &self, &a, NULL, 0),
-		    0));
+		cr_assert(
+		    eq(int, cst_member_table_join(&t1, &self, &a, NULL, 0), 0));
 	}
 	cst_address extra = member_addr(CST_MEMBERS_MAX, 1);
-	tmp = t1;
-	cr_assert(eq(int, cst_member_table_join(&t1, &self, &extra, NULL, 0),
-	    -ENOSPC));
+	tmp               = t1;
+	cr_assert(eq(
+	    int, cst_member_table_join(&t1, &self, &extra, NULL, 0), -ENOSPC));
 	cr_assert(cst_member_table_equal(&t1, &tmp));
 }
 
@@ -158,8 +161,8 @@ Test(members, the_status_lattice_orders_every_pair)
 			t2                  = t1;
 			t1.member[1].status = (cst_member_status)x;
 			t2.member[1].status = (cst_member_status)y;
-			cr_assert(eq(int, cst_member_table_merge(&t1, &t2, &tmp),
-			    0));
+			cr_assert(
+			    eq(int, cst_member_table_merge(&t1, &t2, &tmp), 0));
 			cr_assert(eq(int, tmp.member[1].status, x > y ? x : y));
 		}
 	}
@@ -187,8 +190,8 @@ Test(members, receive_of_a_newer_version_takes_its_seen_plus_self)
 	int order = cst_member_table_receive(&t2, &t1, &B);
 	cr_assert(eq(int, order, CST_VCLOCK_AFTER));
 	cr_assert(eq(u64, t2.seen, 3));
-	cr_assert(eq(int, cst_member_table_receive(&t2, &t1, &B),
-	    CST_VCLOCK_SAME));
+	cr_assert(
+	    eq(int, cst_member_table_receive(&t2, &t1, &B), CST_VCLOCK_SAME));
 }
 
 Test(members, reachability_keeps_each_observers_newest_opinion)
@@ -207,14 +210,14 @@ Test(members, reachability_keeps_each_observers_newest_opinion)
 	// And one observer is enough to make a member unreachable.
 	cr_assert(eq(int, cst_member_table_merge(&t1, &t3, &tmp), 0));
 	cr_assert(cst_member_table_is_unreachable(&tmp, (uint32_t)c));
-	cr_assert(eq(u64, cst_member_table_unreachable_since(&tmp, (uint32_t)c),
-	    100));
+	cr_assert(eq(
+	    u64, cst_member_table_unreachable_since(&tmp, (uint32_t)c), 100));
 	// Marking self, or marking twice, is refused or changes nothing.
-	cr_assert(eq(int, cst_member_table_mark_unreachable(&t3, &B, &B, 1),
-	    -EINVAL));
+	cr_assert(eq(
+	    int, cst_member_table_mark_unreachable(&t3, &B, &B, 1), -EINVAL));
 	tmp = t3;
-	cr_assert(eq(int, cst_member_table_mark_unreachable(&t3, &B, &C, 500),
-	    0));
+	cr_assert(
+	    eq(int, cst_member_table_mark_unreachable(&t3, &B, &C, 500), 0));
 	cr_assert(cst_member_table_equal(&t3, &tmp));
 }
 
@@ -239,7 +242,7 @@ static cst_address      who[NODES];
 static void
 random_step(uint64_t now)
 {
-	unsigned i = rand_below(NODES), j = rand_below(NODES);
+	unsigned          i = rand_below(NODES), j = rand_below(NODES);
 	cst_member_table *t = &world[i];
 	switch (rand_below(6)) {
 	case 0:
@@ -260,12 +263,12 @@ random_step(uint64_t now)
 		cst_member_table_mark_reachable(t, &who[i], &who[j]);
 		break;
 	case 4:
-		cst_member_table_leader_actions(t, &who[i], now,
-		    &(cst_leader_policy){.down_after_ms = 50});
+		cst_member_table_leader_actions(
+		    t, &who[i], now, &(cst_leader_policy){.down_after_ms = 50});
 		break;
 	default:
-		cr_assert(ge(int,
-		    cst_member_table_receive(t, &world[j], &who[i]), 0));
+		cr_assert(ge(
+		    int, cst_member_table_receive(t, &world[j], &who[i]), 0));
 		break;
 	}
 }
@@ -309,7 +312,8 @@ Test(members, merge_laws_hold_over_random_histories)
 		    (unsigned long)step);
 		// The merge is an upper bound of both inputs' statuses.
 		for (uint32_t k = 0; k < a->nmembers; k++) {
-			const cst_member *m = member_of(&ab, &a->member[k].address);
+			const cst_member *m =
+			    member_of(&ab, &a->member[k].address);
 			cr_assert(m != NULL);
 			cr_assert(ge(int, m->status, a->member[k].status));
 		}
@@ -397,15 +401,15 @@ Test(members, joining_becomes_up_only_when_converged)
 {
 	cst_address others[] = {B, C};
 	form(&t1, &A, others, 2);
-	cr_assert(eq(int, cst_member_table_leader_actions(&t1, &A, 0,
-	    &no_autodown), 0));
+	cr_assert(eq(
+	    int, cst_member_table_leader_actions(&t1, &A, 0, &no_autodown), 0));
 	all_seen(&t1);
 	// B is not the leader: nothing happens on its side.
-	cr_assert(eq(int, cst_member_table_leader_actions(&t1, &B, 0,
-	    &no_autodown), 0));
+	cr_assert(eq(
+	    int, cst_member_table_leader_actions(&t1, &B, 0, &no_autodown), 0));
 	uint64_t before = cst_vclock_get(&t1.version, &A);
-	cr_assert(eq(int, cst_member_table_leader_actions(&t1, &A, 0,
-	    &no_autodown), 3));
+	cr_assert(eq(
+	    int, cst_member_table_leader_actions(&t1, &A, 0, &no_autodown), 3));
 	for (int i = 0; i < 3; i++) {
 		cr_assert(eq(int, t1.member[i].status, CST_MEMBER_UP));
 		cr_assert(eq(u32, t1.member[i].up_number, (uint32_t)i + 1));
@@ -415,8 +419,8 @@ Test(members, joining_becomes_up_only_when_converged)
 	// A later joiner gets the next up-number.
 	cst_member_table_join(&t1, &A, &D, NULL, 0);
 	all_seen(&t1);
-	cr_assert(eq(int, cst_member_table_leader_actions(&t1, &A, 0,
-	    &no_autodown), 1));
+	cr_assert(eq(
+	    int, cst_member_table_leader_actions(&t1, &A, 0, &no_autodown), 1));
 	cr_assert(eq(u32, member_of(&t1, &D)->up_number, 4));
 }
 
@@ -435,11 +439,12 @@ Test(members, graceful_leave_goes_leaving_exiting_removed_with_member_left)
 	up_all(&t1, &A);
 	cr_assert(eq(int, cst_member_table_leave(&t1, &B, &B), 0));
 	tmp = t1;
-	cr_assert(eq(int, cst_member_table_leader_actions(&t1, &A, 0,
-	    &no_autodown), 0)); // not converged: only B has seen
+	cr_assert(
+	    eq(int, cst_member_table_leader_actions(&t1, &A, 0, &no_autodown),
+	        0)); // not converged: only B has seen
 	all_seen(&t1);
-	cr_assert(eq(int, cst_member_table_leader_actions(&t1, &A, 0,
-	    &no_autodown), 1));
+	cr_assert(eq(
+	    int, cst_member_table_leader_actions(&t1, &A, 0, &no_autodown), 1));
 	cr_assert(eq(int, status_of(&t1, &B), CST_MEMBER_EXITING));
 
 	static cst_member_events ev;
@@ -450,8 +455,8 @@ Test(members, graceful_leave_goes_leaving_exiting_removed_with_member_left)
 
 	tmp = t1;
 	all_seen(&t1);
-	cr_assert(eq(int, cst_member_table_leader_actions(&t1, &A, 0,
-	    &no_autodown), 1));
+	cr_assert(eq(
+	    int, cst_member_table_leader_actions(&t1, &A, 0, &no_autodown), 1));
 	cr_assert(eq(int, status_of(&t1, &B), CST_MEMBER_REMOVED));
 	cst_member_events_diff(&tmp, &t1, &ev);
 	cr_assert(eq(u32, ev.len, 1));
@@ -460,19 +465,19 @@ Test(members, graceful_leave_goes_leaving_exiting_removed_with_member_left)
 
 Test(members, an_unreachable_member_is_downed_after_down_after_and_removed)
 {
-	cst_leader_policy policy = {.down_after_ms = 10000};
+	cst_leader_policy policy   = {.down_after_ms = 10000};
 	cst_address       others[] = {B, C};
 	form(&t1, &A, others, 2);
 	up_all(&t1, &A);
 	cst_member_table_mark_unreachable(&t1, &B, &C, 5000);
 	all_seen(&t1);
 	cr_assert(not(cst_member_table_converged(&t1, &A)));
-	cr_assert(eq(int, cst_member_table_leader_actions(&t1, &A, 14999,
-	    &policy), 0));
+	cr_assert(eq(
+	    int, cst_member_table_leader_actions(&t1, &A, 14999, &policy), 0));
 	cr_assert(eq(int, status_of(&t1, &C), CST_MEMBER_UP));
 	tmp = t1;
-	cr_assert(eq(int, cst_member_table_leader_actions(&t1, &A, 15000,
-	    &policy), 1));
+	cr_assert(eq(
+	    int, cst_member_table_leader_actions(&t1, &A, 15000, &policy), 1));
 	cr_assert(eq(int, status_of(&t1, &C), CST_MEMBER_DOWN));
 	static cst_member_events ev;
 	cst_member_events_diff(&tmp, &t1, &ev);
@@ -480,16 +485,17 @@ Test(members, an_unreachable_member_is_downed_after_down_after_and_removed)
 	cr_assert(eq(int, ev.event[0].kind, CST_EVENT_MEMBER_DOWNED));
 	// Once A and B have seen the down, C no longer blocks: removed.
 	t1.seen = 3;
-	cr_assert(eq(int, cst_member_table_leader_actions(&t1, &A, 15001,
-	    &policy), 1));
+	cr_assert(eq(
+	    int, cst_member_table_leader_actions(&t1, &A, 15001, &policy), 1));
 	cr_assert(eq(int, status_of(&t1, &C), CST_MEMBER_REMOVED));
 	cr_assert(eq(u32, t1.nreach, 0)); // rows about C are gone
 	// Without a policy nobody is downed.
 	form(&t2, &A, others, 2);
 	up_all(&t2, &A);
 	cst_member_table_mark_unreachable(&t2, &B, &C, 0);
-	cr_assert(eq(int, cst_member_table_leader_actions(&t2, &A, 1u << 30,
-	    &no_autodown), 0));
+	cr_assert(eq(int,
+	    cst_member_table_leader_actions(&t2, &A, 1u << 30, &no_autodown),
+	    0));
 }
 
 Test(members, a_restarted_incarnation_replaces_the_old_one)
@@ -498,7 +504,7 @@ Test(members, a_restarted_incarnation_replaces_the_old_one)
 	form(&t1, &A, others, 2);
 	up_all(&t1, &A);
 	cst_address c2 = member_addr(3, 2); // C restarted
-	tmp = t1;
+	tmp            = t1;
 	cr_assert(eq(int, cst_member_table_join(&t1, &A, &c2, NULL, 0), 0));
 	cr_assert(eq(int, status_of(&t1, &C), CST_MEMBER_DOWN));
 	cr_assert(eq(int, status_of(&t1, &c2), CST_MEMBER_JOINING));
@@ -510,8 +516,8 @@ Test(members, a_restarted_incarnation_replaces_the_old_one)
 	// The old C need not see anything; the new one must.
 	int nc2 = cst_member_table_find(&t1, &c2);
 	t1.seen = 3 | (1ull << nc2);
-	cr_assert(eq(int, cst_member_table_leader_actions(&t1, &A, 0,
-	    &no_autodown), 2));
+	cr_assert(eq(
+	    int, cst_member_table_leader_actions(&t1, &A, 0, &no_autodown), 2));
 	cr_assert(eq(int, status_of(&t1, &C), CST_MEMBER_REMOVED));
 	cr_assert(eq(int, status_of(&t1, &c2), CST_MEMBER_UP));
 	cr_assert(eq(u32, member_of(&t1, &c2)->up_number, 4));
@@ -533,8 +539,8 @@ Test(members, diff_reports_up_unreachable_and_reachable)
 	cr_assert(eq(u32, ev.len, 2));
 	cr_assert(eq(int, ev.event[0].kind, CST_EVENT_MEMBER_UP));
 	cr_assert(eq(int, ev.event[1].kind, CST_EVENT_MEMBER_UP));
-	cr_assert(eq(str, (char *)cst_member_event_name(ev.event[0].kind),
-	    "MemberUp"));
+	cr_assert(eq(
+	    str, (char *)cst_member_event_name(ev.event[0].kind), "MemberUp"));
 
 	tmp = t1;
 	cst_member_table_mark_unreachable(&t1, &A, &B, 3);

@@ -83,8 +83,10 @@ static void
 join(unsigned i)
 {
 	cr_assert(node[0].alive);
-	cr_assert(eq(int, cst_member_table_join(&node[0].table, &node[0].self,
-	    &node[i].self, NULL, 0), 0));
+	cr_assert(eq(int,
+	    cst_member_table_join(
+	        &node[0].table, &node[0].self, &node[i].self, NULL, 0),
+	    0));
 }
 
 // Sends from's table to to through the codec; returns the order the
@@ -97,10 +99,10 @@ send_gossip(unsigned from, unsigned to)
 	}
 	int64_t n = cst_gossip_encode(&node[from].table, wire, sizeof(wire));
 	cr_assert(gt(i64, n, 0));
-	cr_assert(eq(int, cst_gossip_decode(wire, (size_t)n, now, &inbox, NULL),
-	    0));
-	int order = cst_member_table_receive(&node[to].table, &inbox,
-	    &node[to].self);
+	cr_assert(
+	    eq(int, cst_gossip_decode(wire, (size_t)n, now, &inbox, NULL), 0));
+	int order =
+	    cst_member_table_receive(&node[to].table, &inbox, &node[to].self);
 	cr_assert(ge(int, order, 0));
 	return order;
 }
@@ -135,13 +137,13 @@ heartbeats_and_reachability(unsigned i)
 			cst_phi_registry_unwatch(&n->fd, &m->address);
 			continue;
 		}
-		cr_assert(eq(int, cst_phi_registry_watch(&n->fd, &m->address,
-		    now), 0));
+		cr_assert(eq(
+		    int, cst_phi_registry_watch(&n->fd, &m->address, now), 0));
 		if (now % HEARTBEAT_MS == 0 && node_of(&m->address) >= 0) {
 			cst_phi_registry_heartbeat(&n->fd, &m->address, now);
 		}
-		bool ok = cst_phi_registry_is_available(&n->fd, &m->address,
-		    now);
+		bool ok =
+		    cst_phi_registry_is_available(&n->fd, &m->address, now);
 		cst_address subject = m->address; // m moves if the table does
 		if (!ok) {
 			cst_member_table_mark_unreachable(
@@ -156,7 +158,7 @@ heartbeats_and_reachability(unsigned i)
 static void
 gossip(unsigned i)
 {
-	sim_node *n = &node[i];
+	sim_node *n     = &node[i];
 	uint32_t  count = n->table.nmembers;
 	for (uint32_t step = 0; step < count; step++) {
 		uint32_t          k = (n->next_peer++) % count;
@@ -184,7 +186,7 @@ publish(unsigned i)
 	cst_member_events_diff(&node[i].before, &node[i].table, &events);
 	for (uint32_t e = 0; e < events.len; e++) {
 		node[i].event[events.event[e].kind]
-			     [number_of(&events.event[e].member.address)]++;
+		             [number_of(&events.event[e].member.address)]++;
 	}
 }
 
@@ -211,8 +213,10 @@ tick(void)
 	}
 	for (unsigned i = 0; i < nnodes; i++) {
 		if (node[i].alive) {
-			cr_assert(ge(int, cst_member_table_leader_actions(
-			    &node[i].table, &node[i].self, now, &policy), 0));
+			cr_assert(ge(int,
+			    cst_member_table_leader_actions(
+			        &node[i].table, &node[i].self, now, &policy),
+			    0));
 			publish(i);
 		}
 	}
@@ -241,7 +245,8 @@ settled(void)
 			bool              live = node_of(&m->address) >= 0;
 			if (live && m->status == CST_MEMBER_UP) {
 				up++;
-			} else if (!(m->status == CST_MEMBER_REMOVED && !live)) {
+			} else if (!(m->status == CST_MEMBER_REMOVED &&
+			               !live)) {
 				return false;
 			}
 		}
@@ -274,8 +279,10 @@ form(unsigned n)
 		start(i, 1);
 	}
 	// The first seed joins itself; the others join through it.
-	cr_assert(eq(int, cst_member_table_join(&node[0].table, &node[0].self,
-	    &node[0].self, NULL, 0), 0));
+	cr_assert(eq(int,
+	    cst_member_table_join(
+	        &node[0].table, &node[0].self, &node[0].self, NULL, 0),
+	    0));
 	for (unsigned i = 1; i < n; i++) {
 		join(i);
 	}
@@ -302,8 +309,8 @@ Test(membership_sim, three_nodes_form_a_cluster_with_everyone_up)
 		cr_assert(eq(int, cst_member_table_leader(&node[i].table), 0));
 		// Every node saw every member come up, once.
 		for (unsigned k = 0; k < 3; k++) {
-			cr_assert(eq(u32,
-			    node[i].event[CST_EVENT_MEMBER_UP][k], 1));
+			cr_assert(
+			    eq(u32, node[i].event[CST_EVENT_MEMBER_UP][k], 1));
 		}
 	}
 }
@@ -322,11 +329,12 @@ Test(membership_sim, a_silent_node_is_downed_removed_and_the_rest_converge)
 			continue;
 		}
 		const cst_address *dead = &node[2].self;
-		cr_assert(eq(int, status_of(&node[i].table, dead),
-		    CST_MEMBER_REMOVED));
-		cr_assert(eq(u32, node[i].event[CST_EVENT_MEMBER_DOWNED][2], 1));
-		cr_assert(eq(u32, node[i].event[CST_EVENT_MEMBER_REMOVED][2],
-		    1));
+		cr_assert(eq(
+		    int, status_of(&node[i].table, dead), CST_MEMBER_REMOVED));
+		cr_assert(
+		    eq(u32, node[i].event[CST_EVENT_MEMBER_DOWNED][2], 1));
+		cr_assert(
+		    eq(u32, node[i].event[CST_EVENT_MEMBER_REMOVED][2], 1));
 		cr_assert(eq(u32, node[i].table.nreach, 0));
 	}
 	// The first observer marked it unreachable, and said so.
@@ -350,12 +358,12 @@ Test(membership_sim, a_removed_node_rejoins_as_a_new_incarnation)
 	for (unsigned i = 0; i < 4; i++) {
 		cr_assert(eq(int, status_of(&node[i].table, &node[3].self),
 		    CST_MEMBER_UP));
-		cr_assert(eq(int, status_of(&node[0].table, &old),
-		    CST_MEMBER_REMOVED));
+		cr_assert(eq(
+		    int, status_of(&node[0].table, &old), CST_MEMBER_REMOVED));
 	}
 	// The new incarnation is the youngest member.
-	cr_assert(eq(u32, member_of(&node[0].table, &node[3].self)->up_number,
-	    5));
+	cr_assert(
+	    eq(u32, member_of(&node[0].table, &node[3].self)->up_number, 5));
 }
 
 Test(membership_sim, a_quick_restart_replaces_the_old_incarnation)
@@ -382,9 +390,9 @@ Test(membership_sim, when_the_leader_dies_the_next_member_takes_over)
 	form(3);
 	stop(0);
 	run_until_settled(20000);
-	cr_assert(eq(int, status_of(&node[1].table, &node[0].self),
-	    CST_MEMBER_REMOVED));
+	cr_assert(eq(
+	    int, status_of(&node[1].table, &node[0].self), CST_MEMBER_REMOVED));
 	int leader = cst_member_table_leader(&node[1].table);
-	cr_assert(cst_address_equal(&node[1].table.member[leader].address,
-	    &node[1].self));
+	cr_assert(cst_address_equal(
+	    &node[1].table.member[leader].address, &node[1].self));
 }

@@ -59,7 +59,7 @@ Test(phi, bad_configurations_are_refused)
 	c           = config(0, 10);
 	c.threshold = NAN;
 	cr_assert(eq(int, cst_phi_init(&d, &c), -EINVAL));
-	c                               = config(-1, 10);
+	c = config(-1, 10);
 	cr_assert(eq(int, cst_phi_init(&d, &c), -EINVAL));
 }
 
@@ -141,7 +141,8 @@ Test(phi, the_first_estimate_governs_until_real_intervals_arrive)
 	casty_failure_detector_config c = config(0, 100);
 	cst_phi_init(&d, &c);
 	cst_phi_heartbeat(&d, 5000);
-	cr_assert(eq(dbl, cst_phi_value(&d, 6000), cst_phi_of(1000, 1000, 250)));
+	cr_assert(
+	    eq(dbl, cst_phi_value(&d, 6000), cst_phi_of(1000, 1000, 250)));
 	cr_assert(lt(dbl, cst_phi_value(&d, 6000), 1.0));
 	uint64_t x = crossing(&d, 5000, 10000);
 	cr_assert(eq(u64, x, crossing(&d, 5000, 10000)));
@@ -166,7 +167,8 @@ Test(phi, the_window_keeps_only_max_sample_size_intervals)
 		cst_phi_heartbeat(&d, t);
 	}
 	cr_assert(eq(u32, d.len, 5));
-	cr_assert(eq(dbl, cst_phi_value(&d, t + 300), cst_phi_of(300, 100, 100)));
+	cr_assert(
+	    eq(dbl, cst_phi_value(&d, t + 300), cst_phi_of(300, 100, 100)));
 	cst_phi_fini(&d);
 }
 

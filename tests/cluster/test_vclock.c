@@ -76,10 +76,13 @@ Test(vclock, entries_stay_sorted_whatever_the_insertion_order)
 	}
 	cr_assert(eq(int, cst_vclock_compare(&a, &b), CST_VCLOCK_SAME));
 	for (uint32_t i = 0; i < a.len; i++) {
-		cr_assert(cst_address_equal(&a.entry[i].node, &b.entry[i].node));
+		cr_assert(
+		    cst_address_equal(&a.entry[i].node, &b.entry[i].node));
 		if (i > 0) {
-			cr_assert(lt(int, cst_address_compare(
-			    &a.entry[i - 1].node, &a.entry[i].node), 0));
+			cr_assert(lt(int,
+			    cst_address_compare(
+			        &a.entry[i - 1].node, &a.entry[i].node),
+			    0));
 		}
 	}
 }
@@ -91,7 +94,7 @@ Test(vclock, a_full_clock_refuses_a_new_node_but_counts_old_ones)
 	for (unsigned i = 0; i < CST_VCLOCK_MAX; i++) {
 		bump(&c, i, 1);
 	}
-	cst_address extra = node(CST_VCLOCK_MAX);
+	cst_address extra  = node(CST_VCLOCK_MAX);
 	cst_vclock  before = c;
 	cr_assert(eq(int, cst_vclock_increment(&c, &extra), -ENOSPC));
 	cr_assert(cst_vclock_equal(&c, &before));
@@ -159,7 +162,8 @@ Test(vclock, merge_is_commutative_associative_idempotent_and_an_upper_bound)
 		// compare is antisymmetric
 		cst_vclock_order x = cst_vclock_compare(&a, &b);
 		cst_vclock_order y = cst_vclock_compare(&b, &a);
-		cr_assert(eq(int, x == CST_VCLOCK_BEFORE, y == CST_VCLOCK_AFTER));
+		cr_assert(
+		    eq(int, x == CST_VCLOCK_BEFORE, y == CST_VCLOCK_AFTER));
 		cr_assert(eq(int, x == CST_VCLOCK_SAME, y == CST_VCLOCK_SAME));
 		cr_assert(eq(int, x == CST_VCLOCK_CONCURRENT,
 		    y == CST_VCLOCK_CONCURRENT));

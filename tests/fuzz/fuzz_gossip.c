@@ -11,7 +11,7 @@
 
 #include "cluster/gossip_codec.h"
 
-static cst_member_table decoded, merged, redecoded;
+static cst_member_table  decoded, merged, redecoded;
 static cst_member_events events;
 static uint8_t           again[1 << 17];
 
@@ -48,8 +48,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cst_member_events_diff(&merged, &decoded, &events);
 	if (decoded.nmembers > 0) {
 		cst_leader_policy policy = {.down_after_ms = 1};
-		cst_member_table_leader_actions(&decoded,
-		    &decoded.member[0].address, 5000, &policy);
+		cst_member_table_leader_actions(
+		    &decoded, &decoded.member[0].address, 5000, &policy);
 	}
 	return 0;
 }
