@@ -26,6 +26,7 @@ declare -A sources=(
 	[toml]="runtime/toml.c runtime/toml_scalar.c runtime/alloc.c"
 	[config]="runtime/config.c runtime/toml.c runtime/toml_scalar.c runtime/alloc.c"
 	[journal_record]="persistence/record.c persistence/crc32c.c"
+	[gossip]="cluster/gossip_codec.c cluster/member_table.c cluster/member_leader.c cluster/member_events.c cluster/vclock.c cluster/address.c persistence/msgpuck.c"
 )
 
 status=0

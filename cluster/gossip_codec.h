@@ -1,0 +1,52 @@
+// cluster/gossip_codec.h: the wire form of a gossip (a member table) in
+// MessagePack. Gossip comes from other processes, so the decoder trusts
+// nothing: every count is checked against its bound before anything is
+// read, strings against their size, indices against the member count,
+// orders must be strict (which rules out duplicates), unknown statuses
+// and trailing bytes are rejected, and the result is a table in the
+// canonical form the rest of cluster/ relies on.
+//
+// Layout (format 1), all integers unsigned:
+//
+//   [ 1,                                       format version
+//     [ [system, host, port, uid, status, up_number, reach_version,
+//        [role, ...]], ... ],                  members, by address
+//     [ [member, counter], ... ],              version, by member index
+//     [ member, ... ],                         seen, increasing
+//     [ [observer, subject], ... ] ]           unreachable rows, by pair
+//
+// Members are named once; everything else refers to them by index.
+// since_ms is local and not sent: the decoder stamps now_ms on each row.
+#ifndef CASTY_CLUSTER_GOSSIP_CODEC_H
+#define CASTY_CLUSTER_GOSSIP_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cluster/member_table.h"
+
+/** CST_GOSSIP_FORMAT is the version written first in every gossip. */
+#define CST_GOSSIP_FORMAT 1
+
+/**
+ * cst_gossip_encoded_size returns the exact size cst_gossip_encode needs
+ * for t.
+ */
+size_t cst_gossip_encoded_size(const cst_member_table *t);
+
+/**
+ * cst_gossip_encode writes t into buf[0..cap) and returns the number of
+ * bytes written, -ENOSPC when cap is too small, or -EINVAL when t is not
+ * canonical (a version entry for a non-member, rows out of order).
+ */
+int64_t cst_gossip_encode(const cst_member_table *t, uint8_t *buf, size_t cap);
+
+/**
+ * cst_gossip_decode reads exactly len bytes of buf into *out, stamping
+ * every unreachable row with now_ms. Returns 0, or -EINVAL with *why set
+ * to a static message and *out left empty. why may be NULL.
+ */
+int cst_gossip_decode(const uint8_t *buf, size_t len, uint64_t now_ms,
+    cst_member_table *out, const char **why);
+
+#endif // CASTY_CLUSTER_GOSSIP_CODEC_H

@@ -1,0 +1,289 @@
+// cluster/member_table.h: the gossip state of cluster membership and the
+// pure functions over it (Akka's model, see the cluster reference §1.1,
+// §1.2): members with a status, roles and an up-number; a reachability
+// table (observer -> subject); the vector-clock version; and the set of
+// members that have seen that version.
+//
+// Everything here is a value: no I/O, no clock (callers pass now_ms, a
+// monotonic millisecond count), no globals, no allocation. The same inputs
+// give the same table on every node, which is what lets nodes agree on a
+// leader without an election. A table is large (tens of KiB): keep it in
+// the owning actor's state or on the heap, and copy it only on purpose.
+//
+// Canonical form (the encoder relies on it, the decoder enforces it):
+// members sorted by address without duplicates; vclock nodes are members;
+// reachability rows sorted by (observer, subject), observer != subject,
+// and none touching a removed member.
+#ifndef CASTY_CLUSTER_MEMBER_TABLE_H
+#define CASTY_CLUSTER_MEMBER_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cluster/address.h"
+#include "cluster/vclock.h"
+
+/** CST_MEMBERS_MAX bounds the members, removed tombstones included. */
+#define CST_MEMBERS_MAX CST_VCLOCK_MAX
+/** CST_ROLES_MAX bounds the roles of a member. */
+#define CST_ROLES_MAX 8
+/** CST_ROLE_MAX bounds a role name, NUL included. */
+#define CST_ROLE_MAX 32
+/** CST_REACH_MAX bounds the reachability rows: one per ordered pair. */
+#define CST_REACH_MAX (CST_MEMBERS_MAX * (CST_MEMBERS_MAX - 1))
+
+_Static_assert(CST_MEMBERS_MAX <= 64, "the seen set is a 64-bit mask");
+
+/**
+ * cst_member_status is a member's place in its life. The numeric order is
+ * the merge lattice: when two gossips disagree, the later status wins
+ * (a member can only move forward; down and removed are final).
+ */
+typedef enum cst_member_status {
+	CST_MEMBER_JOINING = 0,
+	CST_MEMBER_UP      = 1,
+	CST_MEMBER_LEAVING = 2,
+	CST_MEMBER_EXITING = 3,
+	CST_MEMBER_DOWN    = 4,
+	CST_MEMBER_REMOVED = 5, // a tombstone: keeps a merge from reviving it
+} cst_member_status;
+
+#define CST_MEMBER_STATUS_COUNT 6
+
+/** cst_member_status_name returns "joining", "up", ... ("?" if bad). */
+const char *cst_member_status_name(cst_member_status s);
+
+/** cst_member is one row of the table. */
+typedef struct cst_member {
+	cst_address       address;
+	cst_member_status status;
+	// The leader numbers members as it moves them up: 1, 2, ... A
+	// smaller number is an older member (0 while joining).
+	uint32_t up_number;
+	// Bumped by this member each time it changes its reachability rows;
+	// the merge keeps the rows of the side with the larger number.
+	uint64_t reach_version;
+	uint32_t nroles;
+	char     roles[CST_ROLES_MAX][CST_ROLE_MAX]; // sorted, no duplicates
+} cst_member;
+
+/**
+ * cst_reach_row says that observer finds subject unreachable. A member is
+ * reachable when no row names it. Rows are not versioned one by one: each
+ * observer owns all of its rows and stamps them with its reach_version,
+ * so merging keeps the newest opinion set of each observer whole, and an
+ * older "unreachable" cannot return after the observer dropped it.
+ */
+typedef struct cst_reach_row {
+	uint8_t observer; // member index
+	uint8_t subject;  // member index
+	// Local only, never on the wire: when this node first learnt of the
+	// row (the decoder stamps the receive time). Auto-down counts from
+	// here, so no two nodes need synchronised clocks.
+	uint64_t since_ms;
+} cst_reach_row;
+
+/** cst_member_table is the gossiped state. Initialise it before use. */
+typedef struct cst_member_table {
+	uint32_t      nmembers;
+	uint32_t      nreach;
+	uint64_t      seen; // bit i: member[i] has seen this version
+	cst_vclock    version;
+	cst_member    member[CST_MEMBERS_MAX];
+	cst_reach_row reach[CST_REACH_MAX];
+} cst_member_table;
+
+/** cst_member_table_init makes *t the empty table. */
+void cst_member_table_init(cst_member_table *t);
+
+/** cst_member_table_find returns the index of addr in t, or -1. */
+int cst_member_table_find(const cst_member_table *t, const cst_address *addr);
+
+/**
+ * cst_member_table_is_unreachable says whether some observer that is
+ * neither down nor removed holds member[i] unreachable (one such observer
+ * is enough, as in Akka).
+ */
+bool cst_member_table_is_unreachable(const cst_member_table *t, uint32_t i);
+
+/**
+ * cst_member_table_unreachable_since returns the earliest since_ms of the
+ * rows that make member[i] unreachable, or UINT64_MAX if it is reachable.
+ */
+uint64_t cst_member_table_unreachable_since(
+    const cst_member_table *t, uint32_t i);
+
+/** cst_member_table_has_seen says whether member[i] has seen t. */
+bool cst_member_table_has_seen(const cst_member_table *t, uint32_t i);
+
+/*
+ * Local changes. Each one is made by the node self, which must be a member
+ * (the first seed becomes one by joining itself). A change that alters the
+ * table increments self in the version and resets the seen set to {self},
+ * so the change spreads by gossip; a call that changes nothing leaves t
+ * exactly as it was. They return 0, or a negative errno with t unchanged.
+ */
+
+/**
+ * cst_member_table_join adds joiner as joining with the given roles
+ * (sorted and deduplicated here). A joiner already present changes
+ * nothing. A present member at the same system@host:port with another uid
+ * is an older incarnation of a restarted process: it is marked down in the
+ * same change, and the leader removes it. Returns -ENOSPC when the table
+ * (or its clock) is full, -EINVAL for bad roles (too many, empty, too
+ * long) or when self is not a member afterwards.
+ */
+int cst_member_table_join(cst_member_table *t, const cst_address *self,
+    const cst_address *joiner, const char *const *roles, size_t nroles);
+
+/**
+ * cst_member_table_leave starts a graceful leave: a joining or up member
+ * becomes leaving; the leader then moves it to exiting and removed.
+ * Returns -ENOENT if addr is not a member; other statuses change nothing.
+ */
+int cst_member_table_leave(
+    cst_member_table *t, const cst_address *self, const cst_address *addr);
+
+/**
+ * cst_member_table_down marks addr down (from any status but removed).
+ * A down member no longer takes part in decisions or blocks convergence;
+ * the leader removes it. Returns -ENOENT if addr is not a member.
+ */
+int cst_member_table_down(
+    cst_member_table *t, const cst_address *self, const cst_address *addr);
+
+/**
+ * cst_member_table_mark_unreachable records that self (the observer) finds
+ * subject unreachable since now_ms (its failure detector says so). Marking
+ * again, or marking a down or removed subject, changes nothing. Returns
+ * -ENOENT if either is not a member, -EINVAL if subject is self.
+ */
+int cst_member_table_mark_unreachable(cst_member_table *t,
+    const cst_address *self, const cst_address *subject, uint64_t now_ms);
+
+/**
+ * cst_member_table_mark_reachable records that self finds subject
+ * reachable again. A member is reachable again only when every observer
+ * says so. Returns -ENOENT if either is not a member.
+ */
+int cst_member_table_mark_reachable(
+    cst_member_table *t, const cst_address *self, const cst_address *subject);
+
+/*
+ * Merging gossip.
+ */
+
+/**
+ * cst_member_table_merge joins a and b into *out (out may alias a or b):
+ * members by the status lattice, reachability by the newest rows of each
+ * observer, versions pointwise max. seen: the union when the versions are
+ * the same, the newer side's when one is newer, empty when they are
+ * concurrent (the merged state is new to everyone). Commutative,
+ * idempotent and, over states made by these functions, associative.
+ * Returns 0, or -ENOSPC when the union does not fit (out untouched).
+ */
+int cst_member_table_merge(const cst_member_table *a, const cst_member_table *b,
+    cst_member_table *out);
+
+/**
+ * cst_member_table_receive is what a node does with gossip from another:
+ * *local becomes merge(local, remote), seen by self too. Returns how
+ * remote's version related to local's before the merge, which tells a
+ * push-pull caller what to answer: CST_VCLOCK_SAME nothing; AFTER (remote
+ * was newer) nothing, or its own state if the sender should learn that
+ * self has seen it; BEFORE or CONCURRENT the merged state. A negative
+ * errno leaves *local unchanged.
+ */
+int cst_member_table_receive(cst_member_table *local,
+    const cst_member_table *remote, const cst_address *self);
+
+/**
+ * cst_member_table_equal compares two tables, local stamps included.
+ */
+bool cst_member_table_equal(
+    const cst_member_table *a, const cst_member_table *b);
+
+/*
+ * Convergence and the leader (member_leader.c).
+ */
+
+/**
+ * cst_member_table_converged says whether self may take leader actions on
+ * t: self is a member; no member is unreachable unless it is down,
+ * removed or exiting; and every other member that is not down or removed
+ * has seen this version.
+ */
+bool cst_member_table_converged(
+    const cst_member_table *t, const cst_address *self);
+
+/**
+ * cst_member_table_leader returns the leader's index: the first member by
+ * address among reachable up or leaving members; when there are none (a
+ * forming cluster), the first reachable joining or exiting one. -1 when
+ * no member qualifies.
+ */
+int cst_member_table_leader(const cst_member_table *t);
+
+/** cst_leader_policy is what leader actions may decide on their own. */
+typedef struct cst_leader_policy {
+	// Auto-down: the leader marks down a member unreachable for longer
+	// than this (0 = never; Akka's default). See member_leader.c for the
+	// split-brain risk this carries.
+	uint64_t down_after_ms;
+} cst_leader_policy;
+
+/**
+ * cst_member_table_leader_actions does, if self is the leader, one round
+ * of leader duties at time now_ms. When t has converged: joining -> up
+ * (numbered in address order), leaving -> exiting, exiting -> removed,
+ * down -> removed, one step per member per round. With or without
+ * convergence: auto-down as the policy says. Returns the number of
+ * members changed (0: t untouched), or a negative errno.
+ */
+int cst_member_table_leader_actions(cst_member_table *t,
+    const cst_address *self, uint64_t now_ms, const cst_leader_policy *policy);
+
+/*
+ * Membership events (member_events.c).
+ */
+
+/** cst_member_event_kind is what happened to a member. */
+typedef enum cst_member_event_kind {
+	CST_EVENT_MEMBER_JOINED,
+	CST_EVENT_MEMBER_UP,
+	CST_EVENT_MEMBER_LEFT, // reached exiting (or removed) after leaving
+	CST_EVENT_MEMBER_DOWNED,
+	CST_EVENT_MEMBER_REMOVED,
+	CST_EVENT_UNREACHABLE_MEMBER,
+	CST_EVENT_REACHABLE_MEMBER,
+} cst_member_event_kind;
+
+/** cst_member_event_name returns "MemberUp", ... ("?" if bad). */
+const char *cst_member_event_name(cst_member_event_kind k);
+
+typedef struct cst_member_event {
+	cst_member_event_kind kind;
+	cst_member            member; // as it is in the newer table
+} cst_member_event;
+
+/** CST_EVENTS_MAX bounds the events of one diff. */
+#define CST_EVENTS_MAX (CST_MEMBERS_MAX * 4)
+
+typedef struct cst_member_events {
+	uint32_t         len;
+	cst_member_event event[CST_EVENTS_MAX];
+} cst_member_events;
+
+/**
+ * cst_member_events_diff lists what changed from before to after, in
+ * address order and, per member, in the order it happened: joined, up,
+ * left, downed, removed, then a reachability change. A member seen for the
+ * first time in a later status gets the events it would have had on the
+ * way (except joined and up for one that arrives down or removed). The
+ * caller publishes them.
+ */
+void cst_member_events_diff(const cst_member_table *before,
+    const cst_member_table *after, cst_member_events *out);
+
+#endif // CASTY_CLUSTER_MEMBER_TABLE_H

@@ -1,0 +1,363 @@
+// tests/cluster/test_gossip_codec.c: the wire form of a gossip
+// (cluster/gossip_codec.c): round trips, every truncation rejected, and
+// hand-made hostile inputs (unknown statuses, duplicates, out-of-range
+// indices, lying counts, trailing bytes) each rejected with its reason.
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <errno.h>
+#include <msgpuck.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/gossip_codec.h"
+#include "tests/support/members.h"
+
+TestSuite(gossip_codec);
+
+static cst_member_table t, back;
+static uint8_t          buf[1 << 16];
+
+// A table with every feature: roles, statuses, rows, a partial seen set,
+// a version with several nodes.
+static void
+rich_table(void)
+{
+	cst_address a = member_addr(1, 11), b = member_addr(2, 22);
+	cst_address c = member_addr(3, 33), d = member_addr(4, 44);
+	const char *roles[] = {"worker", "api"};
+	cst_member_table_init(&t);
+	cr_assert(eq(int, cst_member_table_join(&t, &a, &a, roles, 2), 0));
+	cst_member_table_join(&t, &a, &b, NULL, 0);
+	cst_member_table_join(&t, &a, &c, roles, 1);
+	cst_member_table_join(&t, &a, &d, NULL, 0);
+	t.seen = 15;
+	cst_member_table_leader_actions(&t, &a, 0, NULL);
+	cst_member_table_leave(&t, &b, &b);
+	cst_member_table_mark_unreachable(&t, &b, &c, 7);
+	cst_member_table_mark_unreachable(&t, &a, &c, 7);
+	cst_member_table_down(&t, &c, &d);
+	t.seen |= 1; // a has seen it too
+}
+
+static size_t
+encode(void)
+{
+	int64_t n = cst_gossip_encode(&t, buf, sizeof(buf));
+	cr_assert(gt(i64, n, 0));
+	cr_assert(eq(sz, (size_t)n, cst_gossip_encoded_size(&t)));
+	return (size_t)n;
+}
+
+Test(gossip_codec, a_rich_table_round_trips)
+{
+	rich_table();
+	size_t n = encode();
+	cr_assert(eq(int, cst_gossip_decode(buf, n, 7, &back, NULL), 0));
+	cr_assert(cst_member_table_equal(&t, &back));
+	// An empty table too.
+	cst_member_table_init(&t);
+	n = encode();
+	cr_assert(eq(int, cst_gossip_decode(buf, n, 0, &back, NULL), 0));
+	cr_assert(cst_member_table_equal(&t, &back));
+}
+
+Test(gossip_codec, rows_are_stamped_with_the_receive_time)
+{
+	rich_table();
+	size_t n = encode();
+	cr_assert(eq(int, cst_gossip_decode(buf, n, 12345, &back, NULL), 0));
+	cr_assert(gt(u32, back.nreach, 0));
+	for (uint32_t r = 0; r < back.nreach; r++) {
+		cr_assert(eq(u64, back.reach[r].since_ms, 12345));
+	}
+}
+
+Test(gossip_codec, a_full_table_fits_and_round_trips)
+{
+	cst_address self = member_addr(0, 1);
+	cst_member_table_init(&t);
+	cst_member_table_join(&t, &self, &self, NULL, 0);
+	for (unsigned i = 1; i < CST_MEMBERS_MAX; i++) {
+		cst_address a = member_addr(i, UINT64_MAX - i);
+		cst_member_table_join(&t, &self, &a, NULL, 0);
+	}
+	for (unsigned i = 1; i < CST_MEMBERS_MAX; i++) {
+		cst_address a = member_addr(i, UINT64_MAX - i);
+		cst_member_table_mark_unreachable(&t, &self, &a, 0);
+	}
+	size_t n = encode();
+	cr_assert(eq(int, cst_gossip_decode(buf, n, 0, &back, NULL), 0));
+	cr_assert(cst_member_table_equal(&t, &back));
+}
+
+Test(gossip_codec, every_truncation_is_rejected)
+{
+	rich_table();
+	size_t n = encode();
+	for (size_t len = 0; len < n; len++) {
+		// A heap copy of exactly len bytes, so ASan sees any overread.
+		uint8_t *p = malloc(len ? len : 1);
+		memcpy(p, buf, len);
+		const char *why = NULL;
+		cr_assert(
+		    eq(int, cst_gossip_decode(p, len, 0, &back, &why), -EINVAL),
+		    "len %zu", len);
+		cr_assert(not(eq(ptr, (void *)why, NULL)));
+		cr_assert(eq(u32, back.nmembers, 0));
+		free(p);
+	}
+}
+
+Test(gossip_codec, trailing_bytes_are_rejected)
+{
+	rich_table();
+	size_t n        = encode();
+	buf[n]          = 0xc0;
+	const char *why = NULL;
+	cr_assert(
+	    eq(int, cst_gossip_decode(buf, n + 1, 0, &back, &why), -EINVAL));
+	cr_assert(eq(str, (char *)why, "trailing bytes"));
+}
+
+Test(gossip_codec, a_short_buffer_is_refused_by_the_encoder)
+{
+	rich_table();
+	size_t n = encode();
+	cr_assert(eq(i64, cst_gossip_encode(&t, buf, n - 1), -ENOSPC));
+}
+
+// Hand-made gossips. Each writer below builds one member with the given
+// status, so tests can vary one thing at a time.
+static char *
+put_member(char *w, unsigned i, uint64_t uid, unsigned status, unsigned up)
+{
+	char host[8];
+	snprintf(host, sizeof(host), "n%02u", i);
+	w = mp_encode_array(w, 8);
+	w = mp_encode_str(w, "sys", 3);
+	w = mp_encode_str(w, host, (uint32_t)strlen(host));
+	w = mp_encode_uint(w, 2552);
+	w = mp_encode_uint(w, uid);
+	w = mp_encode_uint(w, status);
+	w = mp_encode_uint(w, up);
+	w = mp_encode_uint(w, 0);
+	w = mp_encode_array(w, 0);
+	return w;
+}
+
+// Filler after a deliberately broken prefix, so the failure is the one
+// under test and not "the counts promise more bytes than there are".
+static char *
+pad(char *w)
+{
+	for (int i = 0; i < 64; i++) {
+		w = mp_encode_nil(w);
+	}
+	return w;
+}
+
+static const char *
+decode_why(const char *end)
+{
+	const char *why = NULL;
+	int         rc =
+	    cst_gossip_decode(buf, (size_t)(end - (char *)buf), 0, &back, &why);
+	return rc == 0 ? "accepted" : why;
+}
+
+static char *
+header(unsigned nmembers)
+{
+	char *w = (char *)buf;
+	w       = mp_encode_array(w, 5);
+	w       = mp_encode_uint(w, CST_GOSSIP_FORMAT);
+	return mp_encode_array(w, nmembers);
+}
+
+static char *
+empty_tail(char *w)
+{
+	w = mp_encode_array(w, 0);
+	w = mp_encode_array(w, 0);
+	return mp_encode_array(w, 0);
+}
+
+Test(gossip_codec, a_hand_made_gossip_is_accepted)
+{
+	char *w = header(2);
+	w       = put_member(w, 1, 1, CST_MEMBER_UP, 1);
+	w       = put_member(w, 2, 1, CST_MEMBER_JOINING, 0);
+	w       = empty_tail(w);
+	cr_assert(eq(str, (char *)decode_why(w), "accepted"));
+}
+
+Test(gossip_codec, unknown_status_is_rejected)
+{
+	char *w = header(1);
+	w       = put_member(w, 1, 1, CST_MEMBER_STATUS_COUNT, 1);
+	w       = empty_tail(w);
+	cr_assert(eq(str, (char *)decode_why(w), "unknown status"));
+}
+
+Test(gossip_codec, duplicate_members_are_rejected)
+{
+	char *w = header(2);
+	w       = put_member(w, 1, 1, CST_MEMBER_UP, 1);
+	w       = put_member(w, 1, 1, CST_MEMBER_UP, 1);
+	w       = empty_tail(w);
+	cr_assert(
+	    eq(str, (char *)decode_why(w), "members not sorted or duplicated"));
+}
+
+Test(gossip_codec, a_joining_member_with_an_up_number_is_rejected)
+{
+	char *w = header(1);
+	w       = put_member(w, 1, 1, CST_MEMBER_JOINING, 3);
+	w       = empty_tail(w);
+	cr_assert(
+	    eq(str, (char *)decode_why(w), "joining member with an up-number"));
+}
+
+Test(gossip_codec, a_count_beyond_the_bound_or_the_buffer_is_rejected)
+{
+	char *w = pad(header(CST_MEMBERS_MAX + 1));
+	cr_assert(eq(str, (char *)decode_why(w), "too many members"));
+	// A count within the bound but larger than the bytes that follow.
+	w = header(3);
+	w = put_member(w, 1, 1, CST_MEMBER_UP, 1);
+	cr_assert(eq(str, (char *)decode_why(w), "member is not an array"));
+	// A 32-bit array count of four billion.
+	w = (char *)buf;
+	w = mp_encode_array(w, UINT32_MAX);
+	cr_assert(eq(str, (char *)decode_why(w), "not a gossip"));
+}
+
+Test(gossip_codec, bad_version_entries_are_rejected)
+{
+	char *w = header(1);
+	w       = put_member(w, 1, 1, CST_MEMBER_UP, 1);
+	w       = mp_encode_array(w, 1);
+	w       = mp_encode_array(w, 2);
+	w       = mp_encode_uint(w, 1); // index out of range
+	w       = mp_encode_uint(w, 5);
+	w       = mp_encode_array(w, 0);
+	w       = mp_encode_array(w, 0);
+	cr_assert(eq(str, (char *)decode_why(w), "bad version member"));
+
+	w = header(1);
+	w = put_member(w, 1, 1, CST_MEMBER_UP, 1);
+	w = mp_encode_array(w, 1);
+	w = mp_encode_array(w, 2);
+	w = mp_encode_uint(w, 0);
+	w = mp_encode_uint(w, 0); // a zero counter is never stored
+	w = mp_encode_array(w, 0);
+	w = mp_encode_array(w, 0);
+	cr_assert(
+	    eq(str, (char *)decode_why(w), "version entries not canonical"));
+}
+
+Test(gossip_codec, bad_seen_sets_and_rows_are_rejected)
+{
+	char *w = header(2);
+	w       = put_member(w, 1, 1, CST_MEMBER_UP, 1);
+	w       = put_member(w, 2, 1, CST_MEMBER_UP, 2);
+	w       = mp_encode_array(w, 0);
+	w       = mp_encode_array(w, 2);
+	w       = mp_encode_uint(w, 1);
+	w       = mp_encode_uint(w, 1); // duplicate
+	w       = mp_encode_array(w, 0);
+	cr_assert(eq(str, (char *)decode_why(w), "seen set not increasing"));
+
+	w = header(2);
+	w = put_member(w, 1, 1, CST_MEMBER_UP, 1);
+	w = put_member(w, 2, 1, CST_MEMBER_UP, 2);
+	w = mp_encode_array(w, 0);
+	w = mp_encode_array(w, 0);
+	w = mp_encode_array(w, 1);
+	w = mp_encode_array(w, 2);
+	w = mp_encode_uint(w, 1);
+	w = mp_encode_uint(w, 1);
+	cr_assert(
+	    eq(str, (char *)decode_why(w), "member unreachable from itself"));
+
+	w = header(2);
+	w = put_member(w, 1, 1, CST_MEMBER_UP, 1);
+	w = put_member(w, 2, 1, CST_MEMBER_REMOVED, 2);
+	w = mp_encode_array(w, 0);
+	w = mp_encode_array(w, 0);
+	w = mp_encode_array(w, 1);
+	w = mp_encode_array(w, 2);
+	w = mp_encode_uint(w, 0);
+	w = mp_encode_uint(w, 1);
+	cr_assert(eq(str, (char *)decode_why(w),
+	    "reachability row of a removed member"));
+
+	w = header(2);
+	w = put_member(w, 1, 1, CST_MEMBER_UP, 1);
+	w = put_member(w, 2, 1, CST_MEMBER_UP, 2);
+	w = mp_encode_array(w, 0);
+	w = mp_encode_array(w, 0);
+	w = mp_encode_array(w, 2);
+	for (int k = 0; k < 2; k++) { // the same row twice
+		w = mp_encode_array(w, 2);
+		w = mp_encode_uint(w, 0);
+		w = mp_encode_uint(w, 1);
+	}
+	cr_assert(
+	    eq(str, (char *)decode_why(w), "reachability rows not sorted"));
+}
+
+Test(gossip_codec, bad_strings_and_types_are_rejected)
+{
+	char *w = header(1);
+	w       = mp_encode_array(w, 8);
+	w       = mp_encode_str(w, "s\0s", 3); // NUL inside
+	w       = pad(w);
+	cr_assert(eq(str, (char *)decode_why(w), "bad system name"));
+
+	w = header(1);
+	w = mp_encode_array(w, 8);
+	w = mp_encode_str(w, "sys", 3);
+	w = mp_encode_str(w, "bad host", 8);
+	w = mp_encode_uint(w, 1);
+	w = mp_encode_uint(w, 1);
+	w = mp_encode_uint(w, 0);
+	w = mp_encode_uint(w, 0);
+	w = mp_encode_uint(w, 0);
+	w = mp_encode_array(w, 0);
+	w = empty_tail(w);
+	cr_assert(eq(str, (char *)decode_why(w), "bad character in host"));
+
+	w = header(1);
+	w = mp_encode_array(w, 8);
+	w = mp_encode_str(w, "sys", 3);
+	w = mp_encode_str(w, "h", 1);
+	w = mp_encode_int(w, -1); // a negative port
+	w = pad(w);
+	cr_assert(eq(str, (char *)decode_why(w), "bad port"));
+
+	w = (char *)buf;
+	w = mp_encode_array(w, 5);
+	w = mp_encode_uint(w, CST_GOSSIP_FORMAT + 1);
+	w = pad(w);
+	cr_assert(eq(str, (char *)decode_why(w), "unknown format version"));
+}
+
+Test(gossip_codec, roles_must_be_sorted_and_distinct)
+{
+	char *w = header(1);
+	w       = mp_encode_array(w, 8);
+	w       = mp_encode_str(w, "sys", 3);
+	w       = mp_encode_str(w, "h", 1);
+	w       = mp_encode_uint(w, 1);
+	w       = mp_encode_uint(w, 1);
+	w       = mp_encode_uint(w, 1);
+	w       = mp_encode_uint(w, 1);
+	w       = mp_encode_uint(w, 0);
+	w       = mp_encode_array(w, 2);
+	w       = mp_encode_str(w, "b", 1);
+	w       = mp_encode_str(w, "a", 1);
+	w       = empty_tail(w);
+	cr_assert(
+	    eq(str, (char *)decode_why(w), "roles not sorted or duplicated"));
+}
