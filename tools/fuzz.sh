@@ -26,6 +26,11 @@ declare -A sources=(
 	[toml]="runtime/toml.c runtime/toml_scalar.c runtime/alloc.c"
 	[config]="runtime/config.c runtime/toml.c runtime/toml_scalar.c runtime/alloc.c"
 	[journal_record]="persistence/record.c persistence/crc32c.c"
+	[frame]="cluster/frame.c cluster/handshake.c runtime/alloc.c"
+)
+# target: libraries it links beyond the sanitizers
+declare -A libs=(
+	[frame]="-lcrypto"
 )
 
 status=0
@@ -33,7 +38,7 @@ for target in "${!sources[@]}"; do
 	bin=$out/fuzz_$target
 	# shellcheck disable=SC2086 # the list is words on purpose
 	clang "${flags[@]}" "tests/fuzz/fuzz_$target.c" ${sources[$target]} \
-		-o "$bin"
+		${libs[$target]:-} -o "$bin"
 	corpus=$out/corpus_$target
 	mkdir -p "$corpus"
 	cp tests/fuzz/corpus/"$target"/* "$corpus"/
