@@ -15,17 +15,19 @@
 //   the connection's previous write has completed, the queue and the
 //   write buffer swap, so everything queued meanwhile leaves in one
 //   send. The handshake's own frames go first, from their own buffer.
-// One connection per peer: an outbound connection belongs to its peer
-//   from the dial; an inbound one once the peer's HELLO has named it.
+// One connection per peer: an outbound connection is named after its
+//   peer from the dial; an inbound one once the peer's HELLO names it.
 //   At that moment (for both directions) any other live connection to
 //   the same peer is compared with it: a peer with a new incarnation
 //   replaces the old connection; otherwise the connection started by
 //   the lower address wins on both sides, which both compute alike. The
 //   acceptor decides before it answers, so a refused connection never
 //   becomes open on either side.
-// Memory: before its handshake a connection holds a receive buffer of
-//   one handshake frame and the fixed cst_handshake; the 64 KiB buffer
-//   comes once it is open.
+// Memory: before its handshake is done a connection holds a receive
+//   buffer of one handshake frame, the fixed cst_handshake and a 4 KiB
+//   write buffer, and no peer entry (a few KiB, times max_connections
+//   at worst); the 64 KiB receive buffer and the peer entry come once
+//   it is open. Peers live until destroy (a cluster's members).
 // Tested by: tests/cluster/test_transport.c (ASan and TSan builds too).
 #include "cluster/transport.h"
 
@@ -72,7 +74,13 @@ typedef struct peer {
 typedef struct conn {
 	struct conn      *next, *prev;
 	cst_transport    *t;
-	peer             *peer; // see "One connection per peer" above
+	// Who is at the other end: outbound, from the dial; inbound, once
+	// its HELLO checked out (named). The peer object of an inbound
+	// connection is found or made only when it opens, so that a peer
+	// that fails its proof cannot make the transport keep anything.
+	peer             *peer;
+	bool              named;
+	cst_peer_addr     name;
 	int               fd;
 	enum conn_state   state;
 	bool              outbound;
@@ -222,10 +230,18 @@ find_peer(cst_transport *t, const char *host, uint16_t port, bool create)
 }
 
 static bool
+is_named(const conn *c, const char *host, uint16_t port)
+{
+	return c->named && c->name.port == port &&
+	       strcmp(c->name.host, host) == 0;
+}
+
+static bool
 has_live_conn(cst_transport *t, const peer *p)
 {
 	for (conn *c = t->conns; c != NULL; c = c->next) {
-		if (c->peer == p && c->state != CLOSING) {
+		if (c->state != CLOSING &&
+		    is_named(c, p->addr.host, p->addr.port)) {
 			return true;
 		}
 	}
@@ -384,6 +400,9 @@ conn_close(conn *c)
 	io_uring_sqe_set_data(sqe, &c->c_cancel);
 	c->inflight++;
 	peer *p = c->peer;
+	if (p == NULL && c->named) { // inbound, before it opened
+		p = find_peer(t, c->name.host, c->name.port, false);
+	}
 	if (was_open && p != NULL && p->open == c) {
 		p->open = NULL;
 		if (t->cfg.cb.disconnected != NULL) {
@@ -427,20 +446,15 @@ claim_peer(void *arg, const cst_hs_hello *h)
 	if (h->port == t->port && strcmp(h->host, t->host) == 0) {
 		return CST_HS_EDUPLICATE; // ourselves, by another route
 	}
-	peer *p = c->peer;
-	if (c->outbound) {
-		// We dialed p: it must call itself what we called it, or two
-		// names would lead to one node (Casty's duplicate links).
-		if (h->port != p->addr.port ||
-		    strcmp(h->host, p->addr.host) != 0) {
-			return CST_HS_EMALFORMED;
-		}
-	} else if ((p = find_peer(t, h->host, h->port, true)) == NULL) {
-		return CST_HS_ECRYPTO; // out of memory: refuse, stay up
+	// We dialed c->name: the peer must call itself what we called it,
+	// or two names would lead to one node (Casty's duplicate links).
+	if (c->outbound && !is_named(c, h->host, h->port)) {
+		return CST_HS_EMALFORMED;
 	}
 	bool c_by_us = c->outbound;
 	for (conn *o = t->conns; o != NULL; o = o->next) {
-		if (o == c || o->peer != p || o->state == CLOSING) {
+		if (o == c || o->state == CLOSING ||
+		    !is_named(o, h->host, h->port)) {
 			continue;
 		}
 		if (o->state == OPEN && o->incarnation != h->incarnation) {
@@ -453,24 +467,38 @@ claim_peer(void *arg, const cst_hs_hello *h)
 			continue;
 		}
 		// The connection started by the lower address wins.
-		bool we_lower = addr_cmp(t->host, t->port, p->addr.host,
-					p->addr.port) < 0;
+		bool we_lower = addr_cmp(t->host, t->port, h->host,
+					h->port) < 0;
 		if (c_by_us == we_lower) {
 			conn_close(o);
 		} else {
 			return CST_HS_EDUPLICATE;
 		}
 	}
-	c->peer = p;
+	if (!c->outbound) {
+		c->named = true;
+		snprintf(c->name.host, sizeof c->name.host, "%s", h->host);
+		c->name.port = h->port;
+	}
 	c->incarnation = h->incarnation;
 	return 0;
 }
 
-static void
+// Returns false when c had to be closed instead.
+static bool
 become_open(conn *c)
 {
 	cst_transport *t = c->t;
-	peer          *p = c->peer;
+	if (c->peer == NULL) {
+		c->peer = find_peer(t, c->name.host, c->name.port, true);
+		if (c->peer == NULL) {
+			casty_log_error(NULL, "transport: out of memory for "
+					      "peer %s", c->remote);
+			conn_close(c);
+			return false;
+		}
+	}
+	peer *p = c->peer;
 	c->state = OPEN;
 	cst_reactor_timer_disarm(t->reactor, &c->hs_timer);
 	cst_frame_decoder_set_max(&c->dec, t->cfg.max_frame);
@@ -484,6 +512,7 @@ become_open(conn *c)
 	if (t->cfg.cb.connected != NULL) {
 		t->cfg.cb.connected(t->cfg.cb.arg, &p->addr, c->incarnation);
 	}
+	return true;
 }
 
 // Handles one frame; false when c is closing (stop feeding it).
@@ -508,8 +537,8 @@ on_frame(conn *c, const cst_frame *f)
 			reject(c, CST_TR_HANDSHAKE, rc, what);
 			return false;
 		}
-		if (rc == 1) {
-			become_open(c);
+		if (rc == 1 && !become_open(c)) {
+			return false;
 		}
 		pump_write(c);
 		return c->state != CLOSING;
@@ -711,6 +740,8 @@ dial(peer *p)
 		return;
 	}
 	c->peer = p;
+	c->named = true;
+	c->name = p->addr;
 	c->sa = ss;
 	c->salen = len;
 	describe(&ss, c->remote, sizeof c->remote);

@@ -110,6 +110,7 @@ typedef struct node_opts {
 	const char *cluster;
 	const char *secret;
 	uint32_t    max_frame;
+	uint16_t    port;
 } node_opts;
 
 static void
@@ -126,7 +127,7 @@ node_start(node *n, uint64_t incarnation, node_opts o)
 	cst_transport_config cfg = {
 		.cluster = o.cluster != NULL ? o.cluster : "test",
 		.host = HOST,
-		.port = 0,
+		.port = o.port,
 		.incarnation = incarnation,
 		.secret = o.secret,
 		.secret_len = o.secret != NULL ? strlen(o.secret) : 0,
@@ -570,5 +571,26 @@ Test(transport, destroy_with_work_in_flight_frees_everything)
 	}
 	node_stop(&a); // b sees the connection drop
 	WAIT_FOR(&b, disconnected, 1);
+	node_stop(&b);
+}
+
+Test(transport, a_restarted_peer_is_redialed_and_gets_the_queued_frames)
+{
+	node a, b;
+	node_start(&a, 1, (node_opts){0});
+	node_start(&b, 2, (node_opts){0});
+	uint16_t port = port_of(&b);
+	cr_assert(eq(int, cst_transport_connect(a.t, HOST, port), 0));
+	WAIT_FOR(&a, connected, 1);
+	node_stop(&b);
+	WAIT_FOR(&a, disconnected, 1);
+	// Queued while nobody listens; a redials with backoff meanwhile.
+	send_seq(&a, &b, 0, 100);
+	node_start(&b, 3, (node_opts){.port = port}); // a new incarnation
+	WAIT_FOR(&b, received, 100);
+	cr_assert(eq(u64, READ(&b, misordered), 0));
+	WAIT_FOR(&a, connected, 2);
+	cr_assert(eq(u64, READ(&a, peer_incarnation), 3));
+	node_stop(&a);
 	node_stop(&b);
 }
