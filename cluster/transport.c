@@ -22,7 +22,8 @@
 //   replaces the old connection; otherwise the connection started by
 //   the lower address wins on both sides, which both compute alike. The
 //   acceptor decides before it answers, so a refused connection never
-//   becomes open on either side.
+//   becomes open on either side. A loser is refused at once, but a
+//   winner closes the others only when it opens, after its proof.
 // Memory: before its handshake is done a connection holds a receive
 //   buffer of one handshake frame, the fixed cst_handshake and a 4 KiB
 //   write buffer, and no peer entry (a few KiB, times max_connections
@@ -451,27 +452,23 @@ claim_peer(void *arg, const cst_hs_hello *h)
 	if (c->outbound && !is_named(c, h->host, h->port)) {
 		return CST_HS_EMALFORMED;
 	}
+	// Only decide here; the losers are closed when c opens (after its
+	// proof), so that an unauthenticated HELLO cannot cut a connection.
 	bool c_by_us = c->outbound;
+	bool we_lower = addr_cmp(t->host, t->port, h->host, h->port) < 0;
 	for (conn *o = t->conns; o != NULL; o = o->next) {
 		if (o == c || o->state == CLOSING ||
 		    !is_named(o, h->host, h->port)) {
 			continue;
 		}
 		if (o->state == OPEN && o->incarnation != h->incarnation) {
-			conn_close(o); // the peer restarted: o is stale
-			continue;
+			continue; // the peer restarted: o is stale
 		}
-		bool o_by_us = o->outbound;
-		if (o_by_us == c_by_us) {
-			conn_close(o); // the same side dialed again: o is stale
-			continue;
+		if (o->outbound == c_by_us) {
+			continue; // the same side dialed again: o is stale
 		}
 		// The connection started by the lower address wins.
-		bool we_lower = addr_cmp(t->host, t->port, h->host,
-					h->port) < 0;
-		if (c_by_us == we_lower) {
-			conn_close(o);
-		} else {
+		if (c_by_us != we_lower) {
 			return CST_HS_EDUPLICATE;
 		}
 	}
@@ -501,6 +498,14 @@ become_open(conn *c)
 	peer *p = c->peer;
 	c->state = OPEN;
 	cst_reactor_timer_disarm(t->reactor, &c->hs_timer);
+	// The connections c won against at its claim_peer (and any that
+	// came since, which lost theirs) give way now.
+	for (conn *o = t->conns; o != NULL; o = o->next) {
+		if (o != c && o->state != CLOSING &&
+		    is_named(o, p->addr.host, p->addr.port)) {
+			conn_close(o);
+		}
+	}
 	cst_frame_decoder_set_max(&c->dec, t->cfg.max_frame);
 	p->open = c;
 	p->backoff_ms = t->cfg.backoff_min_ms;
