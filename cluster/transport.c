@@ -162,6 +162,15 @@ cst_peer_schedule_redial(peer *p)
 static void start_accept(cst_transport *t);
 
 static void
+accept_again(cst_reactor *r, cst_reactor_timer *tm, int64_t now)
+{
+	(void)r;
+	(void)now;
+	cst_transport *t = CST_CONTAINER_OF(tm, cst_transport, accept_retry);
+	start_accept(t);
+}
+
+static void
 accepted(cst_reactor *r, cst_reactor_completion *cc, int res, uint32_t fl)
 {
 	(void)r;
@@ -176,10 +185,12 @@ accepted(cst_reactor *r, cst_reactor_completion *cc, int res, uint32_t fl)
 		return;
 	}
 	if (res < 0) {
-		// EMFILE and the like: say so and keep accepting; the
-		// connection that failed is the only one lost.
+		// EMFILE and the like: say so and accept again a little
+		// later (at once would spin while the condition lasts).
 		casty_log_warn(NULL, "transport: accept: %s", strerror(-res));
-		start_accept(t);
+		t->accept_retry.fire = accept_again;
+		t->accept_retry.node.deadline = cst_now_ns() + 100000000;
+		cst_reactor_timer_arm(t->reactor, &t->accept_retry);
 		return;
 	}
 	char remote[64];
@@ -478,6 +489,7 @@ cst_transport_create(casty_system *sys, const cst_transport_config *cfg,
 		.secret = c->secret,
 		.secret_len = cfg->secret_len};
 	t->c_accept.done = accepted;
+	t->accept_retry.node.index = CST_TIMER_NOT_QUEUED;
 	atomic_init(&t->stopping, false);
 	if (cfg->secret_len == 0) {
 		casty_log_info(NULL, "transport: %s:%u has no secret: any "
@@ -533,6 +545,7 @@ run_close(cst_reactor *r, cst_reactor_req *req)
 	cst_transport *t = w->t;
 	t->closing = true;
 	t->closer = w;
+	cst_reactor_timer_disarm(r, &t->accept_retry);
 	if (t->accept_busy) {
 		struct io_uring_sqe *sqe = cst_reactor_sqe(r, &t->c_lcancel);
 		if (sqe != NULL) {

@@ -96,6 +96,7 @@ struct cst_transport {
 	struct sockaddr_storage asa;
 	socklen_t               asalen;
 	cst_reactor_completion  c_accept, c_lcancel;
+	cst_reactor_timer       accept_retry; // after an accept error
 	close_waiter           *closer;
 	uint64_t                rng; // jitter for the backoff
 };
