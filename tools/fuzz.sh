@@ -27,6 +27,11 @@ declare -A sources=(
 	[config]="runtime/config.c runtime/toml.c runtime/toml_scalar.c runtime/alloc.c"
 	[journal_record]="persistence/record.c persistence/crc32c.c"
 	[gossip]="cluster/gossip_codec.c cluster/member_table.c cluster/member_leader.c cluster/member_events.c cluster/vclock.c cluster/address.c persistence/msgpuck.c"
+	[frame]="cluster/frame.c cluster/handshake.c runtime/alloc.c"
+)
+# target: libraries it links beyond the sanitizers
+declare -A libs=(
+	[frame]="-lcrypto"
 )
 
 status=0
@@ -34,7 +39,7 @@ for target in "${!sources[@]}"; do
 	bin=$out/fuzz_$target
 	# shellcheck disable=SC2086 # the list is words on purpose
 	clang "${flags[@]}" "tests/fuzz/fuzz_$target.c" ${sources[$target]} \
-		-o "$bin"
+		${libs[$target]:-} -o "$bin"
 	corpus=$out/corpus_$target
 	mkdir -p "$corpus"
 	cp tests/fuzz/corpus/"$target"/* "$corpus"/

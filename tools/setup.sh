@@ -4,7 +4,8 @@
 #
 #   tools/setup.sh [test|bench|all]
 #     test   build and test: compiler, meson, ninja, CK, jemalloc, liburing,
-#            msgpuck (events, the journal inspector),
+#            msgpuck (events, the journal inspector), OpenSSL's
+#            libcrypto (the cluster handshake),
 #            Criterion, clang (libFuzzer targets)              (default)
 #     bench  test's set plus the peers of bench/compare.sh: CAF, Erlang/OTP,
 #            g++, make, GNU time, gnuplot
@@ -16,7 +17,7 @@ set -euo pipefail
 
 TEST_PACKAGES=(build-essential pkg-config meson ninja-build libck-dev
 	libjemalloc-dev liburing-dev libcriterion-dev clang libclang-rt-14-dev
-	libmsgpuck-dev)
+	libmsgpuck-dev libssl-dev)
 BENCH_PACKAGES=(libcaf-dev erlang-base erlang-nox g++ make time gnuplot-nox
 	libsqlite3-dev)
 
