@@ -664,17 +664,17 @@ apply_setup(casty_cell *cell, casty_behavior b)
 	}
 }
 
-static void
-apply(casty_cell *cell, casty_behavior next, const casty_msg *msg)
+// Every outcome of a handler but the two common ones (apply, below),
+// out of line so that the message loop stays small.
+static __attribute__((noinline, cold)) void
+apply_rare(casty_cell *cell, casty_behavior next, const casty_msg *msg)
 {
 	cst_failure f;
 
 	switch (next.kind) {
 	case CST_BEH_SAME:
-		return;
 	case CST_BEH_RECEIVE:
-		replace_behavior(cell, next);
-		return;
+		break; // handled inline by apply
 	case CST_BEH_STOPPED:
 		begin_stop(cell);
 		return;
@@ -702,6 +702,21 @@ apply(casty_cell *cell, casty_behavior next, const casty_msg *msg)
 			"casty_with_lifecycle instead)");
 		fail(cell, &f);
 	}
+}
+
+// Applies what a handler returned: the same behavior or a new state
+// inline, the rest in apply_rare.
+static inline void
+apply(casty_cell *cell, casty_behavior next, const casty_msg *msg)
+{
+	if (__builtin_expect(next.kind == CST_BEH_SAME, 1)) {
+		return;
+	}
+	if (next.kind == CST_BEH_RECEIVE) {
+		replace_behavior(cell, next);
+		return;
+	}
+	apply_rare(cell, next, msg);
 }
 
 // Finds msg's tag in the actor's protocol: trusted when the sender's tag

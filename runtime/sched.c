@@ -173,27 +173,40 @@ settle(casty_cell *cell)
 	}
 }
 
+// Exchanges the hot slot's content. A lone worker has no rescuer, so it
+// needs no atomic read-modify-write (the ping-pong of a one-worker system
+// pays none); otherwise, acq_rel: releases what this worker did with the
+// cell it leaves to a rescuer that takes it, and acquires nothing new
+// (only the owner stores a cell).
+static inline casty_cell *
+swap_hot(cst_worker *w, casty_cell *cell)
+{
+	if (w->sched->nworkers == 1) {
+		casty_cell *prev =
+			atomic_load_explicit(&w->hot, memory_order_relaxed);
+		atomic_store_explicit(&w->hot, cell, memory_order_relaxed);
+		return prev;
+	}
+	return atomic_exchange_explicit(&w->hot, cell, memory_order_acq_rel);
+}
+
 static void
 keep_hot(cst_worker *w, casty_cell *cell)
 {
-	// acq_rel: releases what this worker did with cell to a rescuer
-	// that takes it; acquires nothing new (only the owner stores).
-	casty_cell *prev = atomic_exchange_explicit(
-		&w->hot, cell, memory_order_acq_rel);
+	casty_cell *prev = swap_hot(w, cell);
 	if (prev != NULL) {
 		settle(prev);
 	}
 }
 
-// Takes the hot actor out of the slot, if a rescuer has not. Acquire:
-// pairs with the release in keep_hot (ours, so nothing new in practice).
+// Takes the hot actor out of the slot, if a rescuer has not.
 static casty_cell *
 take_hot(cst_worker *w)
 {
 	if (atomic_load_explicit(&w->hot, memory_order_relaxed) == NULL) {
 		return NULL;
 	}
-	return atomic_exchange_explicit(&w->hot, NULL, memory_order_acquire);
+	return swap_hot(w, NULL);
 }
 
 // Counts a run (see the hot actor above).
