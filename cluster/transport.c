@@ -337,9 +337,7 @@ cst_transport_connect(cst_transport *t, const char *host, uint16_t port)
 typedef struct count_req {
 	cst_reactor_req req;
 	cst_transport  *t;
-	pthread_mutex_t lock;
-	pthread_cond_t  cond;
-	bool            done;
+	cst_oneshot     done;
 	unsigned        n;
 } count_req;
 
@@ -352,27 +350,17 @@ run_count(cst_reactor *r, cst_reactor_req *req)
 	for (conn *c = q->t->conns; c != NULL; c = c->next) {
 		n += c->state == OPEN;
 	}
-	pthread_mutex_lock(&q->lock);
 	q->n = n;
-	q->done = true;
-	pthread_cond_signal(&q->cond);
-	pthread_mutex_unlock(&q->lock);
+	cst_oneshot_signal(&q->done); // orders n for the waiter
 }
 
 unsigned
 cst_transport_open_count(cst_transport *t)
 {
 	count_req q = {.req.run = run_count, .t = t};
-	pthread_mutex_init(&q.lock, NULL);
-	pthread_cond_init(&q.cond, NULL);
+	cst_oneshot_init(&q.done);
 	cst_reactor_submit(t->reactor, &q.req);
-	pthread_mutex_lock(&q.lock);
-	while (!q.done) {
-		pthread_cond_wait(&q.cond, &q.lock);
-	}
-	pthread_mutex_unlock(&q.lock);
-	pthread_cond_destroy(&q.cond);
-	pthread_mutex_destroy(&q.lock);
+	cst_oneshot_wait(&q.done);
 	return q.n;
 }
 
@@ -520,11 +508,8 @@ cst_transport_maybe_finish(cst_transport *t)
 	}
 	close_waiter *w = t->closer;
 	t->closer = NULL;
-	// After the unlock the destroyer may free t: touch nothing.
-	pthread_mutex_lock(&w->lock);
-	w->done = true;
-	pthread_cond_signal(&w->cond);
-	pthread_mutex_unlock(&w->lock);
+	// Then the destroyer may free t: touch nothing.
+	cst_oneshot_signal(&w->done);
 }
 
 static void
@@ -574,17 +559,10 @@ cst_transport_destroy(cst_transport *t)
 	}
 	// Release: pairs with the acquire in submit_send.
 	atomic_store_explicit(&t->stopping, true, memory_order_release);
-	close_waiter w = {.req.run = run_close, .t = t, .done = false};
-	pthread_mutex_init(&w.lock, NULL);
-	pthread_cond_init(&w.cond, NULL);
+	close_waiter w = {.req.run = run_close, .t = t};
+	cst_oneshot_init(&w.done);
 	cst_reactor_submit(t->reactor, &w.req);
-	pthread_mutex_lock(&w.lock);
-	while (!w.done) {
-		pthread_cond_wait(&w.cond, &w.lock);
-	}
-	pthread_mutex_unlock(&w.lock);
-	pthread_cond_destroy(&w.cond);
-	pthread_mutex_destroy(&w.lock);
+	cst_oneshot_wait(&w.done);
 	close(t->lfd);
 	free_transport(t);
 }

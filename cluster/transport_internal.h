@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "cluster/transport.h"
+#include "runtime/oneshot.h"
 #include "runtime/reactor.h"
 
 #define CST_CONN_RBUF (64u << 10) // an open connection's receive buffer
@@ -69,9 +70,7 @@ typedef struct conn {
 typedef struct close_waiter {
 	cst_reactor_req req;
 	cst_transport  *t;
-	pthread_mutex_t lock;
-	pthread_cond_t  cond;
-	bool            done;
+	cst_oneshot     done;
 } close_waiter;
 
 struct cst_transport {

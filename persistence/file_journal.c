@@ -43,6 +43,7 @@
 #include "persistence/record.h"
 #include "persistence/segment.h"
 #include "runtime/alloc.h"
+#include "runtime/oneshot.h"
 #include "runtime/system.h"
 
 #define DEFAULT_SEGMENT_BYTES (64ull << 20)
@@ -88,9 +89,7 @@ typedef struct fj_req {
 typedef struct close_waiter {
 	cst_reactor_req      req;
 	struct file_journal *j;
-	pthread_mutex_t      lock;
-	pthread_cond_t  cond;
-	bool            done;
+	cst_oneshot          done;
 } close_waiter;
 
 typedef struct file_journal {
@@ -218,11 +217,8 @@ maybe_finish_close(file_journal *j)
 	}
 	close_waiter *w = j->closer;
 	j->closer = NULL;
-	// After the unlock the closer may free the journal: touch nothing.
-	pthread_mutex_lock(&w->lock);
-	w->done = true;
-	pthread_cond_signal(&w->cond);
-	pthread_mutex_unlock(&w->lock);
+	// Then the closer may free the journal: touch nothing.
+	cst_oneshot_signal(&w->done);
 }
 
 static void
@@ -767,20 +763,13 @@ static void
 fj_close(casty_journal *base)
 {
 	file_journal *j = (file_journal *)base;
-	close_waiter w = {.req.run = run_close, .j = j, .done = false};
+	close_waiter w = {.req.run = run_close, .j = j};
 
 	// Release: pairs with the acquire in is_closed.
 	atomic_store_explicit(&j->closed, true, memory_order_release);
-	pthread_mutex_init(&w.lock, NULL);
-	pthread_cond_init(&w.cond, NULL);
+	cst_oneshot_init(&w.done);
 	cst_reactor_submit(j->reactor, &w.req);
-	pthread_mutex_lock(&w.lock);
-	while (!w.done) {
-		pthread_cond_wait(&w.cond, &w.lock);
-	}
-	pthread_mutex_unlock(&w.lock);
-	pthread_cond_destroy(&w.cond);
-	pthread_mutex_destroy(&w.lock);
+	cst_oneshot_wait(&w.done);
 	free_journal(j);
 }
 

@@ -41,6 +41,7 @@
 // Tested by: tests/runtime/test_reactor.c (suite reactor_stress: four
 // submitters, per-thread order, exactly once) under TSan.
 #include "runtime/reactor.h"
+#include "runtime/oneshot.h"
 
 #include <errno.h>
 #include <liburing.h>
@@ -350,34 +351,21 @@ cst_reactor_timer_disarm(cst_reactor *r, cst_reactor_timer *t)
 // The barrier: a request that signals its submitter.
 typedef struct {
 	cst_reactor_req req;
-	pthread_mutex_t lock;
-	pthread_cond_t  cond;
-	bool            done;
+	cst_oneshot     done;
 } barrier_req;
 
 static void
 barrier_run(cst_reactor *r, cst_reactor_req *req)
 {
 	(void)r;
-	barrier_req *b = (barrier_req *)req;
-	pthread_mutex_lock(&b->lock);
-	b->done = true;
-	pthread_cond_signal(&b->cond);
-	pthread_mutex_unlock(&b->lock);
+	cst_oneshot_signal(&((barrier_req *)req)->done);
 }
 
 void
 cst_reactor_barrier(cst_reactor *r)
 {
-	barrier_req b = {.req.run = barrier_run, .done = false};
-	pthread_mutex_init(&b.lock, NULL);
-	pthread_cond_init(&b.cond, NULL);
+	barrier_req b = {.req.run = barrier_run};
+	cst_oneshot_init(&b.done);
 	cst_reactor_submit(r, &b.req);
-	pthread_mutex_lock(&b.lock);
-	while (!b.done) {
-		pthread_cond_wait(&b.cond, &b.lock);
-	}
-	pthread_mutex_unlock(&b.lock);
-	pthread_cond_destroy(&b.cond);
-	pthread_mutex_destroy(&b.lock);
+	cst_oneshot_wait(&b.done);
 }
