@@ -10,8 +10,8 @@
  *   target's mailbox when the timer was cancelled or replaced is still
  *   delivered.
  * - Actor timers (casty_ctx_schedule, casty_ctx_tick) send to the actor
- *   that set them; their keys are that actor's, and they end with it
- *   (stop). Akka's guarantee holds: once casty_ctx_cancel_timer returns,
+ *   that set them; their keys are that actor's, and they end when it
+ *   stops or restarts. Akka's guarantee holds: once casty_ctx_cancel_timer returns,
  *   or the timer was replaced, no message of the old timer reaches the
  *   handler, not even one already in the mailbox.
  *
