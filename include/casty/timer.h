@@ -11,9 +11,10 @@
  *   delivered.
  * - Actor timers (casty_ctx_schedule, casty_ctx_tick) send to the actor
  *   that set them; their keys are that actor's, and they end when it
- *   stops or restarts. Akka's guarantee holds: once casty_ctx_cancel_timer returns,
- *   or the timer was replaced, no message of the old timer reaches the
- *   handler, not even one already in the mailbox.
+ *   stops or restarts. Akka's guarantee holds: once
+ *   casty_ctx_cancel_timer returns, or the timer was replaced, no
+ *   message of the old timer reaches the handler, not even one already
+ *   in the mailbox.
  *
  *     casty_tick(sys, "poll", poller, Poll, 1000);         // every second
  *     casty_ctx_schedule(ctx, "timeout", Timeout, 5000);   // once, to self
