@@ -352,10 +352,24 @@ settle(casty_cluster *c)
 	st->published = st->table;
 }
 
+// A node the cluster has removed (after its leave) or downed is out for
+// good: it falls silent rather than gossip a membership it has no part
+// in. A restart, with a new incarnation, joins again.
+static bool
+is_out(casty_cluster *c)
+{
+	cst_node_state *st = c->state;
+	int             k = cst_member_table_find(&st->table, &c->self);
+	return st->joined && (k < 0 || is_gone(st->table.member[k].status));
+}
+
 static void
 on_tick(casty_cluster *c, int32_t what)
 {
 	cst_node_state *st = c->state;
+	if (is_out(c)) {
+		return;
+	}
 	switch (what) {
 	case TICK_GOSSIP:
 		if (!st->joined) {

@@ -269,6 +269,9 @@ Test(cluster_node, a_graceful_leave_is_seen_as_left_and_removed,
 		cr_assert(wait_seen(who, EV_LEFT, nodes[1].port));
 		cr_assert(wait_seen(who, EV_REMOVED, nodes[1].port));
 	}
+	// The leaver saw itself exit: the leader removes an exiting member
+	// only once it has seen that.
+	cr_assert(wait_seen(1, EV_LEFT, nodes[1].port));
 	// The two that stay are both up, and nobody was thought dead.
 	cr_assert(eq(sz, members_with(0, CASTY_MEMBER_UP), 2));
 	pthread_mutex_lock(&lock);
