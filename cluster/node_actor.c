@@ -15,6 +15,7 @@
 // The order and the functions are those of tests/cluster/
 // test_membership_sim.c, over the real transport and clock.
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -280,6 +281,21 @@ handle_frames(casty_cluster *c)
 		f = next;
 	}
 }
+
+// publish_events fills every membership event as a casty_member_up.
+#define SAME_LAYOUT(T)                                                        \
+	_Static_assert(sizeof(T) == sizeof(casty_member_up) &&                \
+			       offsetof(T, host) ==                           \
+				       offsetof(casty_member_up, host) &&     \
+			       offsetof(T, port) ==                           \
+				       offsetof(casty_member_up, port) &&     \
+			       offsetof(T, incarnation) ==                    \
+				       offsetof(casty_member_up, incarnation), \
+		#T " differs from casty_member_up")
+SAME_LAYOUT(casty_member_left);
+SAME_LAYOUT(casty_member_removed);
+SAME_LAYOUT(casty_unreachable_member);
+SAME_LAYOUT(casty_reachable_member);
 
 static void
 fill_event(void *ev, const cst_member *m)
