@@ -16,5 +16,6 @@
 #include <casty/journal.h>  // journals of events and snapshots
 #include <casty/persistence.h> // event-sourced actors
 #include <casty/timer.h>    // scheduled messages
+#include <casty/cluster.h>  // cluster membership
 
 #endif // CASTY_CASTY_H

@@ -71,6 +71,57 @@ typedef struct casty_unhandled_message {
 } casty_unhandled_message;
 CASTY_API extern const casty_msg_type casty_unhandled_message__type;
 
+/*
+ * Cluster membership (include/casty/cluster.h), published by the cluster
+ * node of this system. Each names the member: its system, host and port,
+ * and the incarnation that tells a restarted node from its predecessor.
+ */
+
+/** casty_member_up: the leader has moved the member up. */
+typedef struct casty_member_up {
+	char     system[64];
+	char     host[256];
+	unsigned port;
+	uint64_t incarnation;
+} casty_member_up;
+CASTY_API extern const casty_msg_type casty_member_up__type;
+
+/** casty_member_left: the member has left gracefully (it is exiting). */
+typedef struct casty_member_left {
+	char     system[64];
+	char     host[256];
+	unsigned port;
+	uint64_t incarnation;
+} casty_member_left;
+CASTY_API extern const casty_msg_type casty_member_left__type;
+
+/** casty_member_removed: the member is gone from the cluster for good. */
+typedef struct casty_member_removed {
+	char     system[64];
+	char     host[256];
+	unsigned port;
+	uint64_t incarnation;
+} casty_member_removed;
+CASTY_API extern const casty_msg_type casty_member_removed__type;
+
+/** casty_unreachable_member: some member's failure detector gave up on it. */
+typedef struct casty_unreachable_member {
+	char     system[64];
+	char     host[256];
+	unsigned port;
+	uint64_t incarnation;
+} casty_unreachable_member;
+CASTY_API extern const casty_msg_type casty_unreachable_member__type;
+
+/** casty_reachable_member: every member reaches it again. */
+typedef struct casty_reachable_member {
+	char     system[64];
+	char     host[256];
+	unsigned port;
+	uint64_t incarnation;
+} casty_reachable_member;
+CASTY_API extern const casty_msg_type casty_reachable_member__type;
+
 /** casty_dead_letter_reason_name names a reason ("stopped", ...). */
 CASTY_API const char *casty_dead_letter_reason_name(int reason);
 

@@ -1,0 +1,367 @@
+// cluster/node.c: the public face of a cluster node (include/casty/
+// cluster.h): start and stop, the transport's callbacks, which only copy
+// frames into the inbox and wake the actor, and the member snapshot the
+// actor publishes for casty_cluster_members and the quorum wait.
+#include "cluster/node.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runtime/msg.h"
+
+#define DEFAULT_QUORUM_TIMEOUT_MS 30000
+// How long stop waits for the actor to acknowledge; only an actor that
+// has failed and stopped on its own fails to, and then stop goes on.
+#define STOP_WAIT_MS 30000
+
+void
+casty_cluster_options_init(casty_cluster_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	strcpy(o->host, "127.0.0.1");
+	o->gossip = (casty_gossip_config){.interval = 1.0, .fanout = 3};
+	o->heartbeat = (casty_heartbeat_config){
+		.interval = 0.5, .availability_check_interval = 2.0};
+	o->failure_detector = (casty_failure_detector_config){
+		.threshold = 8.0,
+		.max_sample_size = 200,
+		.min_std_deviation_ms = 100.0,
+		.acceptable_heartbeat_pause_ms = 0.0,
+		.first_heartbeat_estimate_ms = 1000.0,
+	};
+}
+
+uint64_t
+cst_node_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void
+deadline_after(struct timespec *ts, uint64_t ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += (time_t)(ms / 1000);
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static void
+wake_actor(casty_ref actor)
+{
+	cst_deliver(actor.cell, cst_msg_new(&cst_node_wake__type,
+					CASTY_TAG_UNKNOWN, NULL, actor.gen));
+}
+
+// Reactor thread: copy, queue, and wake the actor unless a wake is
+// already on its way (the actor empties the whole inbox per wake).
+static void
+on_frame(void *arg, const cst_peer_addr *peer, uint64_t incarnation,
+	uint8_t kind, const uint8_t *body, size_t len)
+{
+	casty_cluster   *c = arg;
+	cst_inbox_frame *f = malloc(sizeof(*f) + len);
+	if (f == NULL) {
+		return; // like a frame lost with its connection: gossip repeats
+	}
+	f->next = NULL;
+	f->peer = *peer;
+	f->incarnation = incarnation;
+	f->kind = kind;
+	f->len = len;
+	if (len != 0) {
+		memcpy(f->body, body, len);
+	}
+	pthread_mutex_lock(&c->lock);
+	if (c->inbox_tail != NULL) {
+		c->inbox_tail->next = f;
+	} else {
+		c->inbox_head = f;
+	}
+	c->inbox_tail = f;
+	bool      wake = !c->wake_sent;
+	casty_ref actor = c->actor; // set under the lock by start
+	c->wake_sent = true;
+	pthread_mutex_unlock(&c->lock);
+	if (wake) {
+		wake_actor(actor);
+	}
+}
+
+cst_inbox_frame *
+cst_node_take_inbox(casty_cluster *c)
+{
+	pthread_mutex_lock(&c->lock);
+	cst_inbox_frame *f = c->inbox_head;
+	c->inbox_head = c->inbox_tail = NULL;
+	c->wake_sent = false;
+	pthread_mutex_unlock(&c->lock);
+	return f;
+}
+
+static void
+free_frames(cst_inbox_frame *f)
+{
+	while (f != NULL) {
+		cst_inbox_frame *next = f->next;
+		free(f);
+		f = next;
+	}
+}
+
+void
+cst_node_publish_snapshot(casty_cluster *c, const cst_member_table *t)
+{
+	pthread_mutex_lock(&c->lock);
+	size_t   n = 0;
+	uint32_t up = 0;
+	for (uint32_t i = 0; i < t->nmembers; i++) {
+		const cst_member *m = &t->member[i];
+		if (m->status == CST_MEMBER_REMOVED) {
+			continue;
+		}
+		casty_member_info *o = &c->snapshot[n++];
+		memset(o, 0, sizeof(*o));
+		snprintf(o->system, sizeof(o->system), "%s", m->address.system);
+		snprintf(o->host, sizeof(o->host), "%s", m->address.host);
+		o->port = m->address.port;
+		o->incarnation = m->address.uid;
+		o->status = (casty_member_status)m->status;
+		o->up_number = m->up_number;
+		o->reachable = !cst_member_table_is_unreachable(t, i);
+		up += m->status == CST_MEMBER_UP;
+	}
+	c->nsnapshot = n;
+	c->nup = up;
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+}
+
+static bool
+options_ok(const casty_cluster_options *o)
+{
+	if (o->nseed_nodes != 0 && o->seed_nodes == NULL) {
+		return false;
+	}
+	if (o->secret_len > CST_HS_MAX_SECRET ||
+	    (o->secret == NULL && o->secret_len != 0)) {
+		return false;
+	}
+	if (!(o->gossip.interval > 0) || !(o->heartbeat.interval > 0) ||
+	    !(o->heartbeat.availability_check_interval > 0) ||
+	    o->gossip.fanout == 0) {
+		return false;
+	}
+	if (memchr(o->host, '\0', sizeof(o->host)) == NULL) {
+		return false;
+	}
+	return cst_phi_config_check(&o->failure_detector) == 0;
+}
+
+static uint64_t
+draw_incarnation(void)
+{
+	uint64_t v = 0;
+	while (v == 0) {
+		if (getrandom(&v, sizeof v, 0) != (ssize_t)sizeof v) {
+			// No entropy source: the clock still tells runs apart.
+			v = cst_node_now_ms() ^ ((uint64_t)getpid() << 32);
+		}
+	}
+	return v;
+}
+
+static void
+free_node(casty_cluster *c)
+{
+	if (c->state != NULL) {
+		cst_phi_registry_fini(&c->state->fd);
+		free(c->state->wire);
+		free(c->state);
+	}
+	free_frames(c->inbox_head);
+	free(c->snapshot);
+	free(c->seeds);
+	pthread_cond_destroy(&c->cond);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+int
+casty_cluster_start(casty_system *sys, const casty_cluster_options *opts,
+	casty_cluster **out)
+{
+	if (sys == NULL || opts == NULL || out == NULL || !options_ok(opts)) {
+		return -EINVAL;
+	}
+	casty_cluster *c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&c->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	c->sys = sys;
+	c->gossip = opts->gossip;
+	c->heartbeat = opts->heartbeat;
+	c->fd_config = opts->failure_detector;
+	c->down_after_ms = opts->down_after_ms;
+	c->nseeds = opts->nseed_nodes;
+	c->seeds = calloc(opts->nseed_nodes + 1, sizeof(*c->seeds));
+	c->snapshot = calloc(CST_MEMBERS_MAX, sizeof(*c->snapshot));
+	c->state = calloc(1, sizeof(*c->state));
+	if (c->seeds == NULL || c->snapshot == NULL || c->state == NULL) {
+		free_node(c);
+		return -ENOMEM;
+	}
+	if (opts->nseed_nodes != 0) {
+		memcpy(c->seeds, opts->seed_nodes,
+			opts->nseed_nodes * sizeof(*c->seeds));
+	}
+	int rc = cst_phi_registry_init(&c->state->fd, &c->fd_config);
+	if (rc != 0) {
+		free(c->state);
+		c->state = NULL;
+		free_node(c);
+		return rc;
+	}
+	cst_member_table_init(&c->state->table);
+	cst_member_table_init(&c->state->published);
+
+	uint64_t             incarnation = draw_incarnation();
+	cst_transport_config tc = {
+		.cluster = casty_system_name(sys),
+		.host = opts->host,
+		.port = opts->port,
+		.incarnation = incarnation,
+		.secret = opts->secret,
+		.secret_len = opts->secret_len,
+		.backoff_max_ms = 1000,
+		.cb = {.frame = on_frame, .arg = c},
+	};
+	rc = cst_transport_create(sys, &tc, &c->transport);
+	if (rc != 0) {
+		free_node(c);
+		return rc;
+	}
+	uint16_t port = cst_transport_port(c->transport);
+	rc = cst_address_init(&c->self, casty_system_name(sys), opts->host,
+		port, incarnation, NULL);
+	if (rc != 0) {
+		cst_transport_destroy(c->transport);
+		free_node(c);
+		return rc;
+	}
+	c->founder = c->nseeds == 0 ||
+		     (strcmp(c->seeds[0].host, opts->host) == 0 &&
+			     c->seeds[0].port == port);
+	// Frames may arrive before the actor's ref is known: they are held
+	// in the inbox (wake_sent pretends a wake is on its way) until it is.
+	pthread_mutex_lock(&c->lock);
+	c->wake_sent = true;
+	pthread_mutex_unlock(&c->lock);
+	casty_ref actor;
+	rc = cst_node_spawn(c, &actor);
+	if (rc != 0) {
+		cst_transport_destroy(c->transport);
+		free_node(c);
+		return rc;
+	}
+	pthread_mutex_lock(&c->lock);
+	c->actor = actor;
+	bool held = c->inbox_head != NULL;
+	c->wake_sent = held;
+	pthread_mutex_unlock(&c->lock);
+	if (held) {
+		wake_actor(actor);
+	}
+	if (opts->required_quorum > 0) {
+		uint64_t wait_ms = opts->quorum_timeout_ms != 0
+					   ? opts->quorum_timeout_ms
+					   : DEFAULT_QUORUM_TIMEOUT_MS;
+		struct timespec deadline;
+		deadline_after(&deadline, wait_ms);
+		pthread_mutex_lock(&c->lock);
+		rc = 0;
+		while (c->nup < opts->required_quorum && rc != ETIMEDOUT) {
+			rc = pthread_cond_timedwait(&c->cond, &c->lock, &deadline);
+		}
+		bool ok = c->nup >= opts->required_quorum;
+		pthread_mutex_unlock(&c->lock);
+		if (!ok) {
+			casty_cluster_stop(c);
+			return -ETIMEDOUT;
+		}
+	}
+	*out = c;
+	return CASTY_OK;
+}
+
+uint16_t
+casty_cluster_port(const casty_cluster *c)
+{
+	return c != NULL ? c->self.port : 0;
+}
+
+int
+casty_cluster_members(
+	casty_cluster *c, casty_member_info *out, size_t cap, size_t *n)
+{
+	if (c == NULL || n == NULL || (out == NULL && cap != 0)) {
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&c->lock);
+	size_t k = c->nsnapshot < cap ? c->nsnapshot : cap;
+	if (k != 0) {
+		memcpy(out, c->snapshot, k * sizeof(*out));
+	}
+	*n = c->nsnapshot;
+	pthread_mutex_unlock(&c->lock);
+	return CASTY_OK;
+}
+
+int
+casty_cluster_leave(casty_cluster *c)
+{
+	if (c == NULL) {
+		return -EINVAL;
+	}
+	cst_deliver(c->actor.cell, cst_msg_new(&cst_node_leave__type,
+					   CASTY_TAG_UNKNOWN, NULL, c->actor.gen));
+	return CASTY_OK;
+}
+
+void
+casty_cluster_stop(casty_cluster *c)
+{
+	if (c == NULL) {
+		return;
+	}
+	// The actor first: it sends on the transport, which must see no
+	// send during or after its destroy.
+	cst_deliver(c->actor.cell, cst_msg_new(&cst_node_stop__type,
+					   CASTY_TAG_UNKNOWN, NULL, c->actor.gen));
+	struct timespec deadline;
+	deadline_after(&deadline, STOP_WAIT_MS);
+	pthread_mutex_lock(&c->lock);
+	int rc = 0;
+	while (!c->actor_done && rc != ETIMEDOUT) {
+		rc = pthread_cond_timedwait(&c->cond, &c->lock, &deadline);
+	}
+	pthread_mutex_unlock(&c->lock);
+	cst_transport_destroy(c->transport);
+	free_node(c);
+}

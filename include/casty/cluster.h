@@ -1,0 +1,133 @@
+/**
+ * include/casty/cluster.h: a cluster node, the membership part.
+ *
+ * casty_cluster_start makes a system a member of the cluster named after
+ * it: it listens on host:port, joins through the seed nodes and from then
+ * on keeps the membership by gossip, with heartbeats and a phi accrual
+ * failure detector watching the other members (Akka's model: a leader,
+ * chosen without an election, moves members up, out and, with
+ * down_after_ms, downs the ones unreachable for too long).
+ *
+ *     casty_cluster_options o;
+ *     casty_cluster_options_init(&o);
+ *     strcpy(o.host, "10.0.0.2");
+ *     o.port = 2552;
+ *     o.seed_nodes = seeds;  o.nseed_nodes = 1;
+ *     casty_cluster *c;
+ *     if (casty_cluster_start(sys, &o, &c) == CASTY_OK) { ... }
+ *     ...
+ *     casty_cluster_leave(c);   // optional: a graceful exit
+ *     casty_cluster_stop(c);    // before casty_system_destroy
+ *
+ * Changes of membership are published on the system event stream as the
+ * events below (casty_subscribe(sys, ref, casty_member_up)).
+ *
+ * Joining: a node with no seed nodes, or whose first seed is its own
+ * host:port, founds the cluster (joins itself). Any other node asks every
+ * seed to let it join, once per gossip interval, until it is a member.
+ * This slice forms membership only: remote refs and messages to actors on
+ * other nodes come later.
+ */
+#ifndef CASTY_CLUSTER_H
+#define CASTY_CLUSTER_H
+
+#include <casty/base.h>
+#include <casty/config.h>
+
+typedef struct casty_cluster casty_cluster;
+
+/** casty_cluster_options: strings, seeds and the secret are copied. */
+typedef struct casty_cluster_options {
+	char                      host[CASTY_HOST_MAX]; // numeric IPv4/IPv6
+	uint16_t                  port;                 // 0: any free port
+	const casty_node_address *seed_nodes;
+	size_t                    nseed_nodes;
+	// The shared secret of the handshake (HMAC); NULL: none, which is
+	// only safe on loopback. At most 64 bytes.
+	const void *secret;
+	size_t      secret_len;
+	casty_gossip_config           gossip;
+	casty_heartbeat_config        heartbeat;
+	casty_failure_detector_config failure_detector;
+	// The leader downs a member unreachable for this long (0: never).
+	uint64_t down_after_ms;
+	// > 0: casty_cluster_start returns once this many members are up
+	// (this node included), or fails after quorum_timeout_ms.
+	uint32_t required_quorum;
+	uint64_t quorum_timeout_ms; // 0: 30000
+} casty_cluster_options;
+
+/**
+ * casty_cluster_options_init fills *o with the defaults of casty.toml's
+ * [cluster] tables (gossip 1 s, fanout 3; heartbeat 0.5 s, checks every
+ * 2 s; phi threshold 8, 200 samples, min std 100 ms, pause 0, first
+ * estimate 1 s), host 127.0.0.1, port 0, no seeds, no secret, no
+ * auto-down, no quorum.
+ */
+CASTY_API void casty_cluster_options_init(casty_cluster_options *o);
+
+/** casty_member_status is a member's place in its life. */
+typedef enum casty_member_status {
+	CASTY_MEMBER_JOINING = 0,
+	CASTY_MEMBER_UP,
+	CASTY_MEMBER_LEAVING,
+	CASTY_MEMBER_EXITING,
+	CASTY_MEMBER_DOWN,
+	CASTY_MEMBER_REMOVED,
+} casty_member_status;
+
+/** casty_member_info is one member as this node sees it. */
+typedef struct casty_member_info {
+	char     system[64];
+	char     host[CASTY_HOST_MAX];
+	uint16_t port;
+	uint64_t incarnation; // drawn anew at every start of a node
+	casty_member_status status;
+	uint32_t            up_number; // 1, 2, ... in the order they came up
+	bool                reachable; // no member finds it unreachable
+} casty_member_info;
+
+/**
+ * casty_cluster_start starts the cluster node of sys: the transport and
+ * one internal root actor, "_cluster", that owns the membership. Returns
+ * CASTY_OK with *out set; -EINVAL (bad options), -EADDRINUSE and the like
+ * from binding, -ENOMEM, CASTY_ESTOPPED (sys is stopping) or, with
+ * required_quorum, -ETIMEDOUT (the node is then stopped again). Nothing is
+ * left behind on failure. Thread: any but a worker. Blocks: while waiting
+ * for the quorum.
+ */
+CASTY_API int casty_cluster_start(casty_system *sys,
+	const casty_cluster_options *opts, casty_cluster **out);
+
+/** casty_cluster_port is the port the node listens on. Thread: any. */
+CASTY_API uint16_t casty_cluster_port(const casty_cluster *c);
+
+/**
+ * casty_cluster_members copies up to cap members, in address order,
+ * removed ones left out, into out and sets *n to how many there are
+ * (which may exceed cap). It reads a snapshot that the cluster actor
+ * publishes under a lock after every change it makes: no round trip to
+ * the actor, and never older than the last change the actor has handled.
+ * Returns CASTY_OK or -EINVAL. Thread: any. Blocks: briefly, on the lock.
+ */
+CASTY_API int casty_cluster_members(
+	casty_cluster *c, casty_member_info *out, size_t cap, size_t *n);
+
+/**
+ * casty_cluster_leave starts a graceful leave: the node becomes leaving,
+ * and the leader moves it to exiting and removed; the other members
+ * publish casty_member_left and casty_member_removed. Returns at once
+ * (CASTY_OK or -EINVAL); stop the node afterwards. Thread: any.
+ */
+CASTY_API int casty_cluster_leave(casty_cluster *c);
+
+/**
+ * casty_cluster_stop stops the cluster actor, closes every connection and
+ * frees c. Without a leave first, the others find the node unreachable
+ * and, with down_after_ms, down and remove it. Call it before
+ * casty_system_destroy. NULL is a no-op. Thread: any but a worker.
+ * Blocks: until the actor has stopped and the transport is gone.
+ */
+CASTY_API void casty_cluster_stop(casty_cluster *c);
+
+#endif // CASTY_CLUSTER_H
