@@ -523,15 +523,26 @@ come_alive(casty_cell *cell, casty_behavior b, const cst_failure *cause)
 static void dispatch_user(casty_cell *cell, casty_msg *msg);
 
 // Handles, in order, what arrived during a restart, while it stays alive.
+// A replayed message may restart the actor again, and that restart may
+// finish at once and replay in turn: the nested call returns at once and
+// this loop goes on, so the depth stays one however many restarts the
+// stash holds.
 static void
 replay_stash(casty_cell *cell)
 {
 	casty_msg *m;
 
+	if (cell->flags & CST_CELL_REPLAYING) {
+		return;
+	}
+	cell->flags |= CST_CELL_REPLAYING;
 	while (cell->status == CST_ALIVE && cell->cold != NULL &&
 	       (m = stash_take(cell->cold)) != NULL) {
 		dispatch_user(cell, m);
 		cst_msg_free(m);
+	}
+	if (cell->status != CST_DEAD) { // a dead cell may be the next spawn's
+		cell->flags &= (uint16_t)~CST_CELL_REPLAYING;
 	}
 }
 

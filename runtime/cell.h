@@ -42,6 +42,7 @@ enum cst_cell_status {
 enum cst_cell_flags {
 	CST_CELL_SAVED_INITIAL = 1u << 0, // cold->initial holds the spawn one
 	CST_CELL_SUPERVISED = 1u << 1,    // cold->strategy applies
+	CST_CELL_REPLAYING = 1u << 2,     // replaying the restart stash
 };
 
 typedef struct cst_cell_cold cst_cell_cold;

@@ -200,6 +200,13 @@ cst_deliver(casty_cell *cell, casty_msg *msg)
 		if (rc != CASTY_OK) {
 			return rc < 0 ? rc : CASTY_OK;
 		}
+		// Straight into the mailbox, never held in an outbox: the count
+		// must stand for what the mailbox holds, or drop_oldest would
+		// drop while the real backlog is within the limit.
+		if (cst_mbox_push(&cell->mbox, &msg->link)) {
+			cst_schedule(cell);
+		}
+		return CASTY_OK;
 	}
 	cst_worker *w = cst_tls_worker;
 	if (w != NULL && w->sched == &cell->sys->sched &&

@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdatomic.h>
 
 #include <casty/casty.h>
@@ -483,4 +484,72 @@ Test(supervision, casty_failed_keeps_long_reasons_bounded)
 	cr_assert(eq(int, f.code, 3));
 	cr_assert(eq(sz, strlen(f.reason), 255));
 	cst_behavior_free(&b); // the runtime would, consuming it
+}
+
+// A restart waits for the children to stop; what arrives meanwhile is
+// stashed and replayed after it. Each replayed message here restarts the
+// actor again, and with no child left that restart finishes at once: the
+// replay must go on in a loop, not one stack frame deeper per message
+// (50,000 frames deep would overflow a worker's stack).
+typedef struct {
+	int32_t unused;
+} HoldChild;
+CASTY_MESSAGE(HoldChild, unused);
+CASTY_PROTOCOL(HeldMsg, HoldChild);
+
+static _Atomic bool child_entered, child_release;
+
+CASTY_HANDLER(held_receive, void)
+{
+	atomic_store(&child_entered, true);
+	while (!atomic_load(&child_release)) {
+		sched_yield(); // holds its worker until the test lets go
+	}
+	return casty_same();
+}
+
+CASTY_SETUP(holder_setup, void)
+{
+	atomic_fetch_add(&setups, 1);
+	if (atomic_load(&setups) == 1) { // the first incarnation only
+		HeldMsg_ref child;
+		cr_assert(eq(int, casty_ctx_spawn(ctx, HeldMsg,
+			casty_receive(held_receive, NULL, 0), "held", &child),
+			CASTY_OK));
+		casty_tell(child, HoldChild, 0);
+	}
+	return counter(0);
+}
+
+Test(supervision_deep, a_long_stash_of_restarts_replays_in_a_loop,
+	.timeout = 120)
+{
+	enum { N = 50000 };
+	casty_system       *s;
+	casty_system_config cfg;
+	casty_system_config_init(&cfg);
+	cfg.workers = 2; // the held child takes one
+	cr_assert(eq(int, casty_system_create(&cfg, &s), CASTY_OK));
+	atomic_store(&setups, 0);
+	atomic_store(&child_entered, false);
+	atomic_store(&child_release, false);
+	CounterMsg_ref c;
+	cr_assert(eq(int, casty_spawn(s, CounterMsg,
+		casty_setup(holder_setup, NULL, 0), "p", &c), CASTY_OK));
+	while (!atomic_load(&child_entered)) {
+		sched_yield();
+	}
+	casty_tell(c, RestartMe, 0); // waits for the held child to stop
+	for (int i = 0; i < N; i++) {
+		casty_tell(c, RestartMe, 0); // stashed meanwhile
+	}
+	casty_tell(c, Add, 7);
+	atomic_store(&child_release, true);
+	casty_msg *reply;
+	cr_assert(eq(int, casty_ask(s, c, Get, reply_to, 60000, &reply),
+		CASTY_OK));
+	cr_assert(eq(i64, CASTY_AS(casty_int, reply)->value, 7));
+	casty_msg_free(reply);
+	cr_assert(eq(int, atomic_load(&setups), N + 2));
+	casty_system_destroy(s);
 }
