@@ -36,6 +36,26 @@ casty_cluster_options_init(casty_cluster_options *o)
 	};
 }
 
+void
+casty_cluster_options_from_config(
+	const casty_config *config, casty_cluster_options *o)
+{
+	casty_cluster_options_init(o);
+	if (config == NULL) {
+		return;
+	}
+	const casty_cluster_config *c = casty_config_cluster(config);
+	o->gossip = c->gossip;
+	o->heartbeat = c->heartbeat;
+	o->failure_detector = c->failure_detector;
+	if (c->enabled) {
+		memcpy(o->host, c->host, sizeof o->host);
+		o->port = c->port;
+		o->seed_nodes = c->seed_nodes;
+		o->nseed_nodes = c->nseed_nodes;
+	}
+}
+
 uint64_t
 cst_node_now_ms(void)
 {

@@ -66,6 +66,17 @@ typedef struct casty_cluster_options {
  */
 CASTY_API void casty_cluster_options_init(casty_cluster_options *o);
 
+/**
+ * casty_cluster_options_from_config fills *o from casty.toml's [cluster]
+ * tables: the defaults above, then gossip, heartbeat and the failure
+ * detector, and, when the table gives a host, host, port and seed nodes
+ * (the seeds point into config, which must outlive casty_cluster_start).
+ * Values set in code afterwards win. roles are not used yet.
+ * Thread: any.
+ */
+CASTY_API void casty_cluster_options_from_config(
+	const casty_config *config, casty_cluster_options *o);
+
 /** casty_member_status is a member's place in its life. */
 typedef enum casty_member_status {
 	CASTY_MEMBER_JOINING = 0,

@@ -471,3 +471,26 @@ Test(config, a_system_applies_the_file_and_code_wins)
 	casty_config_free(c);
 	casty_log_set_level(CASTY_LOG_INFO);
 }
+
+Test(config, the_cluster_tables_become_cluster_options)
+{
+	casty_config *c = parse_ok(readme_full);
+	casty_cluster_options o;
+	casty_cluster_options_from_config(c, &o);
+	cr_assert(eq(str, o.host, "0.0.0.0"));
+	cr_assert(eq(u16, o.port, 25520));
+	cr_assert(eq(sz, o.nseed_nodes, 2));
+	cr_assert(eq(str, (char *)o.seed_nodes[0].host, "node1"));
+	cr_assert(eq(dbl, o.heartbeat.interval, 0.5));
+	cr_assert(eq(dbl, o.failure_detector.threshold, 8.0));
+	cr_assert(eq(u32, o.gossip.fanout, 3));
+	casty_config_free(c);
+
+	// No host: the defaults, but the tuning tables still count.
+	c = parse_ok("[cluster.gossip]\nfanout = 5\n");
+	casty_cluster_options_from_config(c, &o);
+	cr_assert(eq(u32, o.gossip.fanout, 5));
+	cr_assert(eq(u16, o.port, 0));
+	cr_assert(eq(sz, o.nseed_nodes, 0));
+	casty_config_free(c);
+}
