@@ -41,6 +41,7 @@
 #include "runtime/system.h"
 
 static void begin_stop(casty_cell *cell);
+static void free_initial(casty_cell *cell);
 static void fail(casty_cell *cell, const cst_failure *f);
 static void dispatch(casty_cell *cell, casty_msg *msg);
 
@@ -181,7 +182,6 @@ cold_free(casty_cell *cell)
 		cst_dead_letter(cell, m, CASTY_DEAD_STOPPED);
 		cst_msg_free(m);
 	}
-	cst_behavior_free(&c->initial);
 	cst_supervision_fini(c);
 	cst_free_sized(c->restart_cause, sizeof(cst_failure));
 	cst_free_sized(c->watchers, c->capwatchers * sizeof(casty_ref));
@@ -317,6 +317,7 @@ finish_stop(casty_cell *cell)
 	}
 	publish_lifecycle(cell, CST_EV_ACTOR_STOPPED);
 	cst_behavior_free(&cell->behavior);
+	free_initial(cell);
 	cell->status = CST_DEAD;
 	// Relaxed: a statistic.
 	atomic_fetch_sub_explicit(&sys->live, 1, memory_order_relaxed);
@@ -372,8 +373,22 @@ begin_stop(casty_cell *cell)
 static void
 save_initial(casty_cell *cell, casty_behavior initial)
 {
-	cold_of(cell)->initial = initial;
+	cell->initial = cst_alloc(sizeof *cell->initial);
+	if (cell->initial == NULL) {
+		cst_oom("spawn behavior");
+	}
+	*cell->initial = initial;
 	cell->flags |= CST_CELL_SAVED_INITIAL;
+}
+
+static void
+free_initial(casty_cell *cell)
+{
+	if (cell->initial != NULL) {
+		cst_behavior_free(cell->initial);
+		cst_free_sized(cell->initial, sizeof *cell->initial);
+		cell->initial = NULL;
+	}
 }
 
 // Replaces the running behavior. The first replacement keeps the one it
@@ -558,7 +573,7 @@ finish_restart(casty_cell *cell)
 	c->restart_cause = NULL;
 	if (cell->flags & CST_CELL_SAVED_INITIAL) {
 		cst_behavior_free(&cell->behavior);
-		b = cst_behavior_clone(&c->initial);
+		b = cst_behavior_clone(cell->initial);
 	} else {
 		b = cell->behavior; // still the spawn behavior
 		cell->behavior = (casty_behavior){.kind = CST_BEH_NONE};
@@ -770,7 +785,7 @@ start(casty_cell *cell)
 		come_alive(cell, initial, NULL); // saved if ever replaced
 	} else {
 		save_initial(cell, initial);
-		come_alive(cell, cst_behavior_clone(&cell->cold->initial), NULL);
+		come_alive(cell, cst_behavior_clone(cell->initial), NULL);
 	}
 }
 
@@ -976,18 +991,6 @@ valid_mailbox(const casty_mailbox *mb)
 			       mb->overflow == CASTY_BACKPRESSURE));
 }
 
-static uint64_t
-next_uid(casty_system *sys)
-{
-	cst_worker *w = cst_tls_worker;
-	if (w != NULL && w->sched == &sys->sched) {
-		return w->next_uid++;
-	}
-	// Relaxed: only uniqueness matters.
-	return atomic_fetch_add_explicit(&sys->next_uid, 1,
-		memory_order_relaxed);
-}
-
 // Fills the fields a new incarnation starts with. A run of the same cell
 // may still be draining stale messages on another worker; such a run
 // reads none of these fields (it looks only at status and gen, and at the
@@ -1023,7 +1026,7 @@ new_cell(casty_system *sys, casty_cell *parent, const casty_protocol *proto,
 	cell->next_sibling = cell->prev_sibling = NULL;
 	cell->nchildren = 0;
 	cell->name = name;
-	cell->uid = next_uid(sys);
+	cell->initial = NULL;
 	cell->proto = proto;
 	cell->cold = NULL;
 	// Relaxed: published to producers with the ref (see casty_cell).

@@ -40,7 +40,7 @@ enum cst_cell_status {
 
 // Owner-only flags (casty_cell.flags).
 enum cst_cell_flags {
-	CST_CELL_SAVED_INITIAL = 1u << 0, // cold->initial holds the spawn one
+	CST_CELL_SAVED_INITIAL = 1u << 0, // initial holds the spawn one
 	CST_CELL_SUPERVISED = 1u << 1,    // cold->strategy applies
 	CST_CELL_REPLAYING = 1u << 2,     // replaying the restart stash
 };
@@ -84,8 +84,13 @@ struct casty_cell {
 	};
 	struct casty_cell *next_sibling;
 	struct casty_cell *prev_sibling;
-	char              *name; // NULL: generated from uid
-	uint64_t           uid;
+	char              *name; // NULL: generated from the cell and gen
+	// The behavior the actor was spawned with, saved (on the heap, 64
+	// bytes) when the running one first replaces it
+	// (CST_CELL_SAVED_INITIAL); restarts run clones of it. In the cell,
+	// not the cold part: most actors spawned with a setup need it, and
+	// few need the rest of the cold part.
+	casty_behavior *initial;
 	cst_cell_cold     *cold; // watchers and watched refs, when any
 	// Bounded mailboxes: the user messages counted in, and the limit.
 	// Relaxed: producers reserve with an atomic add, the consumer gives
@@ -95,8 +100,7 @@ struct casty_cell {
 };
 
 // What few actors need, allocated on first use: death watch, named
-// children, supervision, hooks, the spawn behavior kept for restarts,
-// actor timers.
+// children, supervision, hooks, actor timers.
 struct cst_cell_cold {
 	casty_ref *watchers; // who gets casty_terminated from us
 	uint32_t   nwatchers, capwatchers;
@@ -104,10 +108,6 @@ struct cst_cell_cold {
 	uint32_t   nwatching, capwatching;
 	cst_names  children; // named children, by name
 
-	// The behavior the actor was spawned with, saved when the running
-	// one first replaces it (CST_CELL_SAVED_INITIAL); restarts run
-	// clones of it.
-	casty_behavior  initial;
 	casty_strategy  strategy; // with CST_CELL_SUPERVISED
 	casty_lifecycle hooks;
 	int64_t        *restarts; // ring of restart times (ns), for the window

@@ -45,9 +45,13 @@ format_name(casty_cell *cell, char *buf, size_t size)
 	if (cell->name != NULL) {
 		return copy_out(buf, size, cell->name, strlen(cell->name));
 	}
-	char tmp[32];
-	int  n = snprintf(tmp, sizeof tmp, "$%llx",
-		 (unsigned long long)cell->uid);
+	// Unnamed: the cell (cells are 64-byte aligned and live as long as
+	// the system) and the incarnation, unique among every actor the
+	// system ever ran. Relaxed: the actor's own worker reads its gen.
+	char tmp[48];
+	int  n = snprintf(tmp, sizeof tmp, "$%llx.%u",
+		 (unsigned long long)((uintptr_t)cell >> 6),
+		 (unsigned)atomic_load_explicit(&cell->gen, memory_order_relaxed));
 	return copy_out(buf, size, tmp, (size_t)n);
 }
 

@@ -564,7 +564,6 @@ cst_sched_start(cst_sched *s, casty_system *sys, unsigned nworkers,
 		cst_worker *w = &s->workers[i];
 		*w = (cst_worker){.sched = s, .index = i};
 		w->rng = 0x9e3779b97f4a7c15ull * (i + 1);
-		w->next_uid = (uint64_t)(i + 1) << 48;
 		atomic_init(&w->park, 0);
 		atomic_init(&w->hot, NULL);
 		atomic_init(&w->runs, 0);

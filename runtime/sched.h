@@ -24,7 +24,6 @@ struct cst_worker {
 	uint32_t    tick;      // scheduling rounds, for fairness checks
 	uint32_t    lifo_runs; // consecutive runs from the LIFO slot
 	uint64_t    rng;       // victim selection
-	uint64_t    next_uid;  // uids of actors this worker spawns
 	casty_cell *lifo;      // the actor messaged last, run next
 	uint64_t    runs_local; // the owner's copy of runs
 	casty_cell *free_cells[2]; // cell cache, per kind

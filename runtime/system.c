@@ -71,7 +71,6 @@ casty_system_create(const casty_system_config *cfg, casty_system **out)
 	pthread_mutex_init(&sys->lock, NULL);
 	pthread_cond_init(&sys->cond, NULL);
 	atomic_init(&sys->state, CST_SYS_RUNNING);
-	atomic_init(&sys->next_uid, 1);
 	cst_cell_slab_init(&sys->slab);
 	cst_events_init(&sys->events);
 	cst_timers_init(&sys->timers);

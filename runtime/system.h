@@ -42,7 +42,6 @@ struct casty_system {
 	_Atomic uint64_t dead_letters;
 	_Atomic uint64_t unhandled;
 	_Atomic int64_t  live;
-	_Atomic uint64_t next_uid; // uids for spawns outside workers
 };
 
 /** cst_system_find_root finds a root by name. Call with sys->lock held. */
