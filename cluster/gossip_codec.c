@@ -307,6 +307,11 @@ read_table(cursor *c, uint64_t now_ms, cst_member_table *t)
 	if (!read_array(c, CST_REACH_MAX, &t->nreach, "bad reachability")) {
 		return false;
 	}
+	// A row names two members, observer and subject (and nmembers - 1
+	// below would wrap without them: found by tests/fuzz/fuzz_gossip.c).
+	if (t->nreach > 0 && t->nmembers < 2) {
+		return fail(c, "reachability rows need two members");
+	}
 	for (uint32_t k = 0; k < t->nreach; k++) {
 		uint64_t o, s;
 		if (!read_array(c, 2, &n, "bad reachability row") || n != 2 ||

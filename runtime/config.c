@@ -538,6 +538,76 @@ to_ere(const char *in, char *out, size_t size)
 	return true;
 }
 
+// glibc's regcomp copies a repeated sub-expression once per repetition
+// operator around it, so a pattern such as "a++++..." or nested bounds
+// grow exponentially in memory (found by tests/fuzz/fuzz_config.c). Actor
+// name patterns need little: at most MAX_REPEATS operators, bounds up to
+// MAX_BOUND, and no operator right after another (Python refuses "a++"
+// too). Returns NULL or what is wrong.
+#define MAX_REPEATS 8
+#define MAX_BOUND   32
+
+static const char *
+pattern_too_costly(const char *p)
+{
+	int  repeats = 0;
+	bool brackets = false, after_repeat = false;
+
+	for (; *p; p++) {
+		if (*p == '\\' && p[1] != '\0') {
+			p++;
+			after_repeat = false;
+			continue;
+		}
+		if (brackets) {
+			brackets = *p != ']';
+			continue;
+		}
+		if (*p == '[') {
+			brackets = true;
+			after_repeat = false;
+			if (p[1] == '^') {
+				p++;
+			}
+			if (p[1] == ']') {
+				p++;
+			}
+			continue;
+		}
+		if (*p == '*' || *p == '+' || *p == '?' || *p == '{') {
+			if (after_repeat) {
+				return "a repetition right after another";
+			}
+			if (++repeats > MAX_REPEATS) {
+				return "more than 8 repetition operators";
+			}
+			if (*p == '{') {
+				char *end;
+				for (;;) {
+					long n = strtol(p + 1, &end, 10);
+					if (end == p + 1 || n > MAX_BOUND) {
+						return "a bound {n,m} above 32 or malformed";
+					}
+					p = end;
+					if (*p == ',' && p[1] == '}') {
+						p++; // {n,}: no upper bound given
+					}
+					if (*p == '}') {
+						break;
+					}
+					if (*p != ',') {
+						return "a bound {n,m} above 32 or malformed";
+					}
+				}
+			}
+			after_repeat = true;
+			continue;
+		}
+		after_repeat = false;
+	}
+	return NULL;
+}
+
 static int
 read_actors(loader *ld, const cst_toml_value *t)
 {
@@ -572,6 +642,10 @@ read_actors(loader *ld, const cst_toml_value *t)
 		}
 		if (plain_name(e->key)) {
 			continue;
+		}
+		const char *costly = pattern_too_costly(e->key);
+		if (costly != NULL) {
+			return bad(ld, e, "pattern refused: %s", costly);
 		}
 		if (!to_ere(e->key, ere, sizeof ere)) {
 			return bad(ld, e, "pattern too long or not supported");

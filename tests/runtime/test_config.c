@@ -494,3 +494,28 @@ Test(config, the_cluster_tables_become_cluster_options)
 	cr_assert(eq(sz, o.nseed_nodes, 0));
 	casty_config_free(c);
 }
+
+Test(config, costly_patterns_are_refused_and_modest_ones_work)
+{
+	// glibc's regcomp grows exponentially on stacked repetitions (the
+	// loader fuzz target found "0++++..." exhausting memory).
+	expect_error("[actors.\"a++\"]\nmailbox = {}\n", 1, 9, "actors.a++",
+		"repetition right after another");
+	expect_error("[actors.\"x{100}\"]\nmailbox = {}\n", 1, 9,
+		"actors.x{100}", "above 32");
+	expect_error("[actors.\"(a+)(b+)(c+)(d+)(e+)(f+)(g+)(h+)(i+)\"]\n"
+		     "mailbox = {}\n",
+		1, 9, "actors.(a+)(b+)(c+)(d+)(e+)(f+)(g+)(h+)(i+)",
+		"more than 8");
+	casty_config *c = parse_ok(
+		"[actors.\"sensor-\\\\d{3}\"]\nmailbox = { capacity = 3 }\n"
+		"[actors.\"w[+*]{1,}\"]\nmailbox = { capacity = 4 }\n");
+	casty_actor_config a;
+	casty_config_resolve(c, "sensor-042", &a);
+	cr_assert(eq(u32, a.mailbox.capacity, 3));
+	casty_config_resolve(c, "sensor-0042", &a);
+	cr_assert(not(a.has_mailbox));
+	casty_config_resolve(c, "w+*", &a);
+	cr_assert(eq(u32, a.mailbox.capacity, 4));
+	casty_config_free(c);
+}
