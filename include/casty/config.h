@@ -177,7 +177,9 @@ CASTY_API const casty_cluster_config *casty_config_cluster(
  * over [defaults.*], over the built-in defaults. A pattern that is a
  * plain name ([A-Za-z0-9_-]+) matches itself only; any other is a POSIX
  * extended regex, anchored at both ends, in which \d, \w and \s (and \D,
- * \W, \S) may be used as in Python. An unnamed actor (NULL) gets
+ * \W, \S) may be used as in Python; at most 8 repetition operators,
+ * bounds {n,m} up to 32, and none right after another (loading refuses
+ * the rest: glibc's regex compiler grows exponentially on them). An unnamed actor (NULL) gets
  * [defaults.*]; a name starting with '_' (an internal actor) gets the
  * built-in defaults only. Thread: any.
  */
