@@ -1,7 +1,8 @@
 // cluster/node.c: the public face of a cluster node (include/casty/
-// cluster.h): start and stop, the transport's callbacks, which only copy
-// frames into the inbox and wake the actor, and the member snapshot the
-// actor publishes for casty_cluster_members and the quorum wait.
+// cluster.h): start and stop, the transport's callbacks, which copy
+// membership frames into the inbox and wake the actor (and hand frames
+// for actors to cluster/remote.c), and the member snapshot the actor
+// publishes for casty_cluster_members and the quorum wait.
 #include "cluster/node.h"
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cluster/remote.h"
 #include "runtime/msg.h"
 
 #define DEFAULT_QUORUM_TIMEOUT_MS 30000
@@ -89,7 +91,12 @@ static void
 on_frame(void *arg, const cst_peer_addr *peer, uint64_t incarnation,
 	uint8_t kind, const uint8_t *body, size_t len)
 {
-	casty_cluster   *c = arg;
+	casty_cluster *c = arg;
+	if (kind >= CST_KIND_MESSAGE) {
+		// Messages for actors go to them straight from here.
+		cst_remote_frame(c, peer, incarnation, kind, body, len);
+		return;
+	}
 	cst_inbox_frame *f = malloc(sizeof(*f) + len);
 	if (f == NULL) {
 		return; // like a frame lost with its connection: gossip repeats
@@ -285,6 +292,7 @@ casty_cluster_start(casty_system *sys, const casty_cluster_options *opts,
 		free_node(c);
 		return rc;
 	}
+	cst_remote_start(c);
 	c->founder = c->nseeds == 0 ||
 		     (strcmp(c->seeds[0].host, opts->host) == 0 &&
 			     c->seeds[0].port == port);
@@ -370,8 +378,9 @@ casty_cluster_stop(casty_cluster *c)
 	if (c == NULL) {
 		return;
 	}
-	// The actor first: it sends on the transport, which must see no
-	// send during or after its destroy.
+	// Sends through remote refs end first, then the actor: both send on
+	// the transport, which must see no send during or after its destroy.
+	cst_remote_stop(c);
 	cst_deliver(c->actor.cell, cst_msg_new(&cst_node_stop__type,
 					   CASTY_TAG_UNKNOWN, NULL, c->actor.gen));
 	struct timespec deadline;

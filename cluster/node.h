@@ -31,7 +31,13 @@ enum {
 	                            // address) asks to join
 	CST_KIND_GOSSIP_REPLY = 20, // the pull half of push-pull; never
 	                            // answered, so an exchange always ends
+	// Remote messaging (cluster/remote.c), handled on the reactor.
+	CST_KIND_MESSAGE = 21,        // a message to an actor (remote_codec.h)
+	CST_KIND_IDENTIFY = 22,       // [request, system, path]: which actor?
+	CST_KIND_IDENTIFY_REPLY = 23, // [request, cell id, gen]; id 0: none
 };
+
+typedef struct cst_lookup cst_lookup; // a casty_cluster_lookup waiting
 
 // A frame waiting for the actor, copied off the reactor.
 typedef struct cst_inbox_frame {
@@ -60,7 +66,9 @@ struct casty_cluster {
 	casty_system  *sys;
 	cst_transport *transport;
 	cst_address    self;
+	char           self_text[CST_ADDRESS_TEXT_MAX]; // as refs carry it
 	casty_ref      actor;
+	_Atomic uint64_t next_lookup; // request ids of casty_cluster_lookup
 
 	// Options, copied at start.
 	casty_node_address           *seeds;
@@ -82,6 +90,8 @@ struct casty_cluster {
 	size_t             nsnapshot;
 	uint32_t           nup;
 	bool               actor_done;
+	cst_lookup        *lookups; // waiting for an identify reply
+	bool               stopping; // lookups refused
 };
 
 // The actor's messages, internal: they reach its handler without a

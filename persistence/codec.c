@@ -10,40 +10,21 @@
 #include <msgpuck.h>
 
 #include "runtime/field.h"
-
-uint32_t
-cst_codec_schema_hash(const casty_msg_type *type)
-{
-	// FNV-1a over the name and each field's name, kind and size.
-	uint32_t h = 2166136261u;
-#define MIX(byte) (h = (h ^ (uint8_t)(byte)) * 16777619u)
-	for (const char *p = type->name; *p; p++) {
-		MIX(*p);
-	}
-	for (uint32_t i = 0; i < type->nfields; i++) {
-		const casty_field *f = &type->fields[i];
-		MIX(0);
-		for (const char *p = f->name; *p; p++) {
-			MIX(*p);
-		}
-		MIX(f->kind);
-		MIX(f->size);
-		MIX(f->size >> 8);
-	}
-#undef MIX
-	return h;
-}
+#include "runtime/type_registry.h"
 
 size_t
-cst_codec_encoded_max(const casty_msg_type *type)
+cst_codec_encoded_max(const casty_msg_type *type, const cst_codec_refs *refs)
 {
+	size_t ref_max = refs != NULL ? refs->max : 1;
 	size_t n = mp_sizeof_array(4) + mp_sizeof_uint(CST_CODEC_VERSION) +
 		   mp_sizeof_str((uint32_t)strlen(type->name)) +
 		   mp_sizeof_uint(UINT32_MAX) + mp_sizeof_map(type->nfields);
 	for (uint32_t i = 0; i < type->nfields; i++) {
 		const casty_field *f = &type->fields[i];
 		n += mp_sizeof_str((uint32_t)strlen(f->name));
-		n += f->kind == CASTY_FIELD_STR ? mp_sizeof_str(f->size) : 9;
+		n += f->kind == CASTY_FIELD_STR ? mp_sizeof_str(f->size)
+		     : f->kind == CASTY_FIELD_REF ? ref_max
+						  : 9;
 	}
 	return n;
 }
@@ -55,7 +36,8 @@ store(unsigned char *p, const void *v, size_t size)
 }
 
 size_t
-cst_codec_encode(const casty_msg_type *type, const void *payload, char *buf)
+cst_codec_encode(const casty_msg_type *type, const void *payload, char *buf,
+	const cst_codec_refs *refs)
 {
 	const unsigned char *in = payload;
 	char                *w = buf;
@@ -63,7 +45,7 @@ cst_codec_encode(const casty_msg_type *type, const void *payload, char *buf)
 	w = mp_encode_array(w, 4);
 	w = mp_encode_uint(w, CST_CODEC_VERSION);
 	w = mp_encode_str(w, type->name, (uint32_t)strlen(type->name));
-	w = mp_encode_uint(w, cst_codec_schema_hash(type));
+	w = mp_encode_uint(w, cst_type_schema_hash(type));
 	w = mp_encode_map(w, type->nfields);
 	for (uint32_t i = 0; i < type->nfields; i++) {
 		const casty_field   *f = &type->fields[i];
@@ -98,6 +80,14 @@ cst_codec_encode(const casty_msg_type *type, const void *payload, char *buf)
 				(uint32_t)strnlen((const char *)p, f->size - 1));
 			break;
 		case CASTY_FIELD_REF:
+			if (refs != NULL) {
+				casty_ref ref;
+				memcpy(&ref, p, sizeof ref);
+				w = refs->encode(refs->arg, ref, w);
+				break;
+			}
+			w = mp_encode_nil(w);
+			break;
 		default:
 			w = mp_encode_nil(w);
 			break;
@@ -136,12 +126,18 @@ read_header(const char **r, const char *end, const char **name,
 
 int
 cst_codec_type_name(const void *data, size_t len, const char **name,
-	uint32_t *name_len)
+	uint32_t *name_len, uint32_t *schema_hash)
 {
 	const char *r = data;
 	uint64_t    hash;
 	int rc = read_header(&r, (const char *)data + len, name, name_len,
 		&hash);
+	if (rc == 0 && schema_hash != NULL) {
+		if (hash > UINT32_MAX) {
+			return -EINVAL;
+		}
+		*schema_hash = (uint32_t)hash;
+	}
 	return rc == CASTY_ETYPE ? -EINVAL : rc;
 }
 
@@ -194,7 +190,8 @@ decode_uint(const char **r, const casty_field *f, unsigned char *p)
 }
 
 static int
-decode_value(const char **r, const casty_field *f, unsigned char *p)
+decode_value(const char **r, const casty_field *f, unsigned char *p,
+	const cst_codec_refs *refs)
 {
 	switch (f->kind) {
 	case CASTY_FIELD_INT:
@@ -238,6 +235,14 @@ decode_value(const char **r, const casty_field *f, unsigned char *p)
 		return 0;
 	}
 	case CASTY_FIELD_REF:
+		if (refs != NULL && f->size == sizeof(casty_ref)) {
+			casty_ref ref;
+			int       rc = refs->decode(refs->arg, r, &ref);
+			if (rc == 0) {
+				store(p, &ref, sizeof ref);
+			}
+			return rc;
+		}
 		if (mp_typeof(**r) != MP_NIL) {
 			return -EINVAL;
 		}
@@ -249,7 +254,7 @@ decode_value(const char **r, const casty_field *f, unsigned char *p)
 
 int
 cst_codec_decode(const casty_msg_type *type, const void *data, size_t len,
-	void *payload)
+	void *payload, const cst_codec_refs *refs)
 {
 	const char *r = data, *end = (const char *)data + len, *name;
 	uint32_t    name_len;
@@ -261,7 +266,7 @@ cst_codec_decode(const casty_msg_type *type, const void *data, size_t len,
 	}
 	if (name_len != strlen(type->name) ||
 	    memcmp(name, type->name, name_len) != 0 ||
-	    hash != cst_codec_schema_hash(type)) {
+	    hash != cst_type_schema_hash(type)) {
 		return CASTY_ETYPE;
 	}
 	uint32_t n = mp_decode_map(&r);
@@ -287,7 +292,7 @@ cst_codec_decode(const casty_msg_type *type, const void *data, size_t len,
 		}
 		seen |= 1ull << k;
 		rc = decode_value(&r, &type->fields[k],
-			(unsigned char *)payload + type->fields[k].offset);
+			(unsigned char *)payload + type->fields[k].offset, refs);
 		if (rc != 0) {
 			return rc;
 		}

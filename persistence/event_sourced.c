@@ -231,12 +231,12 @@ op_free(es_op *op)
 static void
 op_encode(es_op *op, size_t i, const casty_msg_type *type, const void *payload)
 {
-	op->caps[i] = cst_codec_encoded_max(type);
+	op->caps[i] = cst_codec_encoded_max(type, NULL);
 	op->buffers[i] = cst_alloc(op->caps[i]);
 	if (op->buffers[i] == NULL) {
 		cst_oom("event encoding");
 	}
-	size_t n = cst_codec_encode(type, payload, op->buffers[i]);
+	size_t n = cst_codec_encode(type, payload, op->buffers[i], NULL);
 	op->records[i] = (casty_journal_record){op->buffers[i], (uint32_t)n};
 }
 
@@ -459,7 +459,7 @@ fold_record(es_actor *es, const void *data, size_t len)
 {
 	const char *name;
 	uint32_t    name_len;
-	int         rc = cst_codec_type_name(data, len, &name, &name_len);
+	int         rc = cst_codec_type_name(data, len, &name, &name_len, NULL);
 	if (rc != 0) {
 		return CASTY_ECORRUPT;
 	}
@@ -470,7 +470,7 @@ fold_record(es_actor *es, const void *data, size_t len)
 			continue;
 		}
 		casty_msg *m = cst_msg_new(t, i, NULL, 0);
-		rc = cst_codec_decode(t, data, len, m->payload);
+		rc = cst_codec_decode(t, data, len, m->payload, NULL);
 		if (rc == CASTY_OK) {
 			es->spec.on_event(es->state, m);
 		}
@@ -502,7 +502,7 @@ snapshot_loaded(es_actor *es, int rc)
 	}
 	if (s->snapshot_found) {
 		rc = cst_codec_decode(es->spec.state_type, s->snapshot,
-			s->snapshot_len, es->state);
+			s->snapshot_len, es->state, NULL);
 		if (rc != CASTY_OK) {
 			return failed_op(es, rc == -EINVAL ? CASTY_ECORRUPT : rc,
 				"recovery (decoding the snapshot)");

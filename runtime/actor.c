@@ -39,6 +39,7 @@
 #include "runtime/sched.h"
 #include "runtime/supervision.h"
 #include "runtime/system.h"
+#include "runtime/type_registry.h"
 
 static void begin_stop(casty_cell *cell);
 static void free_initial(casty_cell *cell);
@@ -1092,6 +1093,21 @@ casty_spawn_untyped(casty_system *sys, casty_ctx *parent,
 	return casty_spawn_with(sys, parent, proto, behavior, name, NULL, out);
 }
 
+// The types an actor speaks may come to it from other nodes, which need
+// them by name (runtime/type_registry.h). A worker that spawns the same
+// protocol again and again (skynet) pays one compare.
+static void
+learn_protocol(const casty_protocol *proto)
+{
+	cst_worker *w = cst_tls_worker;
+	if (w == NULL || w->last_proto != proto) {
+		cst_type_register_protocol(proto);
+		if (w != NULL) {
+			w->last_proto = proto;
+		}
+	}
+}
+
 int
 casty_spawn_with(casty_system *sys, casty_ctx *parent,
 	const casty_protocol *proto, casty_behavior behavior,
@@ -1143,6 +1159,7 @@ casty_spawn_with(casty_system *sys, casty_ctx *parent,
 		cst_behavior_free(&behavior);
 		return rc;
 	}
+	learn_protocol(proto);
 	*out = cst_cell_ref(cell);
 	return CASTY_OK;
 }

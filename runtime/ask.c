@@ -22,8 +22,10 @@
 #include <errno.h>
 #include <string.h>
 
+#include "runtime/alloc.h"
 #include "runtime/msg.h"
 #include "runtime/park.h"
+#include "runtime/remote.h"
 #include "runtime/sched.h"
 #include "runtime/system.h"
 
@@ -80,6 +82,31 @@ close_promise(casty_cell *p)
 	return s;
 }
 
+// The request, with the promise's ref as its reply_to.
+static int
+ask_local(casty_ref to, const casty_msg_type *type, unsigned tag,
+	const void *payload, size_t reply_offset, casty_ref me)
+{
+	casty_msg *req = cst_msg_new(type, tag, payload, to.gen);
+	memcpy(req->payload + reply_offset, &me, sizeof me);
+	return cst_deliver(to.cell, req);
+}
+
+static int
+ask_remote(casty_ref to, const casty_msg_type *type, const void *payload,
+	size_t reply_offset, casty_ref me)
+{
+	unsigned char *req = cst_alloc(type->size);
+	if (req == NULL) {
+		return -ENOMEM;
+	}
+	memcpy(req, payload, type->size);
+	memcpy(req + reply_offset, &me, sizeof me);
+	int rc = cst_remote_tell(to, type, req);
+	cst_free_sized(req, type->size);
+	return rc;
+}
+
 int
 casty_ask_msg(casty_system *sys, casty_ref to, const casty_msg_type *type,
 	unsigned tag, const void *payload, size_t reply_offset,
@@ -93,7 +120,7 @@ casty_ask_msg(casty_system *sys, casty_ref to, const casty_msg_type *type,
 	if (cst_tls_worker != NULL) {
 		return -EDEADLK; // a handler must not block its worker
 	}
-	if (to.cell == NULL || to.node != 0 || to.cell->sys != sys) {
+	if (to.cell == NULL || (to.node == 0 && to.cell->sys != sys)) {
 		return CASTY_ENOREF;
 	}
 	if (atomic_load_explicit(&sys->state, memory_order_relaxed) ==
@@ -103,14 +130,15 @@ casty_ask_msg(casty_system *sys, casty_ref to, const casty_msg_type *type,
 
 	casty_cell *p = cst_cell_alloc(sys, CST_CELL_PROMISE);
 	casty_ref   me = cst_cell_ref(p);
-	// Relaxed: published to repliers by the mailbox push of the request.
+	// Relaxed: published to repliers by the mailbox push of the request
+	// (or, to a remote actor, by the transport's queue to the reactor,
+	// the thread that later delivers the reply).
 	atomic_store_explicit(&p->promise.slot, waiting(me.gen),
 		memory_order_relaxed);
 	atomic_store_explicit(&p->promise.signal, SIG_IDLE, memory_order_relaxed);
 
-	casty_msg *req = cst_msg_new(type, tag, payload, to.gen);
-	memcpy(req->payload + reply_offset, &me, sizeof me);
-	int rc = cst_deliver(to.cell, req);
+	int rc = to.node != 0 ? ask_remote(to, type, payload, reply_offset, me)
+			     : ask_local(to, type, tag, payload, reply_offset, me);
 	if (rc != CASTY_OK) { // a full backpressure mailbox
 		close_promise(p);
 		return rc;

@@ -136,11 +136,23 @@ cst_cell_ref(casty_cell *cell)
 
 typedef struct cst_cell_chunk cst_cell_chunk;
 
+// Cells come in chunks of this many bytes, aligned to it.
+#define CST_CELL_CHUNK_BYTES ((size_t)128 << 10)
+// A cell id is (chunk number << 10 | index in the chunk) + 1.
+#define CST_CELL_ID_INDEX_BITS 10
+#define CST_CELL_ID_INDEX_MAX (1u << CST_CELL_ID_INDEX_BITS)
+// The directory of chunks by number: pages allocated as chunks come.
+#define CST_CELL_DIR_PAGE 1024
+#define CST_CELL_DIR_PAGES 1024
+
 /** cst_cell_slab hands out cells of one system. */
 typedef struct cst_cell_slab {
 	pthread_mutex_t lock;
 	casty_cell     *free[2]; // per kind
 	cst_cell_chunk *chunks;
+	uint32_t        nchunks; // under lock
+	// Written under lock (release), read by cst_cell_by_id (acquire).
+	_Atomic(cst_cell_chunk *) *_Atomic dir[CST_CELL_DIR_PAGES];
 } cst_cell_slab;
 
 void cst_cell_slab_init(cst_cell_slab *slab);
@@ -158,6 +170,21 @@ void cst_cell_slab_fini(cst_cell_slab *slab);
  * out-of-memory. Thread: any.
  */
 casty_cell *cst_cell_alloc(casty_system *sys, enum cst_cell_kind kind);
+
+/**
+ * cst_cell_id names cell within its system: a number that a remote node
+ * can hand back (cluster/), which never changes for the cell's life.
+ * Thread: any.
+ */
+uint64_t cst_cell_id(const casty_cell *cell);
+
+/**
+ * cst_cell_by_id returns the cell of sys with that id, or NULL when no
+ * cell has it. Any number is safe to try: nothing is read but the
+ * directory. The cell may be free or run another incarnation: compare
+ * generations, as a tell does. Thread: any.
+ */
+casty_cell *cst_cell_by_id(casty_system *sys, uint64_t id);
 
 /**
  * cst_cell_release returns a stopped cell for reuse. Its generation must

@@ -56,6 +56,10 @@ casty_dead_letter_reason_name(int reason)
 		return "mailbox full (drop_new)";
 	case CASTY_DEAD_DROP_OLDEST:
 		return "mailbox full (drop_oldest)";
+	case CASTY_DEAD_UNKNOWN_TYPE:
+		return "unknown message type";
+	case CASTY_DEAD_INVALID:
+		return "invalid message";
 	}
 	return "unknown";
 }

@@ -10,6 +10,7 @@
 #include "runtime/pool.h"
 #include "runtime/ask.h"
 #include "runtime/events.h"
+#include "runtime/remote.h"
 #include "runtime/sched.h"
 #include "runtime/system.h"
 
@@ -112,6 +113,21 @@ publish_dead_letter(casty_cell *cell, const casty_msg *msg, int reason)
 	casty_msg_format(msg->type, msg->payload, ev.message,
 		sizeof ev.message);
 	cst_events_publish(&cell->sys->events, CST_EV_DEAD_LETTER, &ev);
+}
+
+void
+cst_dead_letter_undecoded(casty_system *sys, casty_ref recipient, int reason,
+	const char *type_name, const char *detail)
+{
+	// Relaxed: a statistic.
+	atomic_fetch_add_explicit(&sys->dead_letters, 1, memory_order_relaxed);
+	if (cst_events_wanted(&sys->events, CST_EV_DEAD_LETTER)) {
+		casty_dead_letter ev = {.recipient = recipient, .reason = reason};
+		snprintf(ev.message_type, sizeof ev.message_type, "%s",
+			type_name);
+		snprintf(ev.message, sizeof ev.message, "%s", detail);
+		cst_events_publish(&sys->events, CST_EV_DEAD_LETTER, &ev);
+	}
 }
 
 void
@@ -234,7 +250,10 @@ casty_tell_msg(casty_ref to, const casty_msg_type *type, unsigned tag,
 	if (type == NULL || payload == NULL || (type->flags & CASTY_MSG_SYSTEM)) {
 		return -EINVAL;
 	}
-	if (to.cell == NULL || to.node != 0) {
+	if (to.node != 0) {
+		return cst_remote_tell(to, type, payload);
+	}
+	if (to.cell == NULL) {
 		return CASTY_ENOREF;
 	}
 	// Relaxed: a late view only lets one more message become a dead

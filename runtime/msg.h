@@ -48,6 +48,15 @@ int cst_deliver(casty_cell *cell, casty_msg *msg);
  */
 void cst_dead_letter(casty_cell *cell, casty_msg *msg, int reason);
 
+/**
+ * cst_dead_letter_undecoded counts and publishes a dead letter for a
+ * message that never became an envelope (one from another node that
+ * could not be decoded): type_name and detail stand for the message.
+ * Thread: any.
+ */
+void cst_dead_letter_undecoded(casty_system *sys, casty_ref recipient,
+	int reason, const char *type_name, const char *detail);
+
 // The runtime's own messages; they never reach a handler.
 typedef struct cst_sys_start {
 	char unused; // the behavior is in the cell already (see actor.c)

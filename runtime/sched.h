@@ -28,6 +28,7 @@ struct cst_worker {
 	uint64_t    runs_local; // the owner's copy of runs
 	casty_cell *free_cells[2]; // cell cache, per kind
 	uint32_t    nfree_cells[2];
+	const casty_protocol *last_proto; // spawned last (actor.c)
 	cst_pool    pool;   // envelopes
 	cst_outbox  outbox; // what the running handler sent
 	pthread_t   thread;

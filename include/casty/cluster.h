@@ -25,8 +25,21 @@
  * Joining: a node with no seed nodes, or whose first seed is its own
  * host:port, founds the cluster (joins itself). Any other node asks every
  * seed to let it join, once per gossip interval, until it is a member.
- * This slice forms membership only: remote refs and messages to actors on
- * other nodes come later.
+ *
+ * Remote actors: a ref can name an actor of another node. It carries the
+ * node's address and incarnation and travels in messages as
+ * ["casty://system@host:port#incarnation", cell id, generation]; get one
+ * with casty_cluster_lookup, or in a message (a reply_to). casty_tell,
+ * casty_send and casty_ask work on it as on a local ref: the message is
+ * encoded by its schema (MessagePack), sent on the one connection to that
+ * node, in the order each sender sent, and decoded there. The receiving
+ * node must know the message type: every type of the protocol of an actor
+ * spawned in its process is known, as are casty_int, casty_text and
+ * casty_terminated; register others (a reply type) with casty_register.
+ * A message of an unknown type, or of another version of it, or whose
+ * fields do not fit, becomes a dead letter on the receiving node with
+ * that reason, never a crash. Death watch of remote actors is not
+ * supported (casty_ctx_watch returns CASTY_ENOREF).
  */
 #ifndef CASTY_CLUSTER_H
 #define CASTY_CLUSTER_H
@@ -131,6 +144,29 @@ CASTY_API int casty_cluster_members(
  * (CASTY_OK or -EINVAL); stop the node afterwards. Thread: any.
  */
 CASTY_API int casty_cluster_leave(casty_cluster *c);
+
+/**
+ * casty_cluster_lookup finds the root actor that uri names on a node of
+ * the cluster, "casty://system@host:port/name" (optionally
+ * "...:port#incarnation/name" for one run of that node), and sets *out
+ * to a ref of it (make it typed with P_ref_from). Only root actors are
+ * found by path; refs to others travel in messages. Returns CASTY_OK,
+ * -EINVAL (not such a URI), -ENOENT (no such actor, or that run of the
+ * node is gone), -ETIMEDOUT (no answer within timeout_ms, for example
+ * while the node cannot be reached) or CASTY_ESTOPPED. Thread: any but a
+ * worker, not during casty_cluster_stop. Blocks: up to timeout_ms.
+ */
+CASTY_API int casty_cluster_lookup(casty_cluster *c, const char *uri,
+	int64_t timeout_ms, casty_ref *out);
+
+/**
+ * casty_register_type makes type known to the remote messaging of this
+ * process, so that messages of it from other nodes can be decoded here
+ * (see above). casty_register(Type) is the short form. Returns CASTY_OK,
+ * -EINVAL or -ENOSPC (more than 6,144 types). Thread: any.
+ */
+CASTY_API int casty_register_type(const casty_msg_type *type);
+#define casty_register(T) casty_register_type(&T##__type)
 
 /**
  * casty_cluster_stop stops the cluster actor, closes every connection and

@@ -44,6 +44,13 @@ typedef enum casty_dead_letter_reason {
 	CASTY_DEAD_STOPPED = 1, // the recipient had stopped (or never ran)
 	CASTY_DEAD_DROP_NEW,    // bounded mailbox full: the new one dropped
 	CASTY_DEAD_DROP_OLDEST, // bounded mailbox full: the oldest dropped
+	// From another node (cluster.h): a type this node does not know,
+	// or another version of it (message_type names it, message says
+	// which); the recipient was never disturbed.
+	CASTY_DEAD_UNKNOWN_TYPE,
+	// From another node: the bytes do not fit the type's schema (a
+	// missing or unknown field, a value out of range, a bad ref).
+	CASTY_DEAD_INVALID,
 } casty_dead_letter_reason;
 
 /**

@@ -12,6 +12,7 @@
 #include <msgpuck.h>
 
 #include "persistence/codec.h"
+#include "runtime/type_registry.h"
 
 TestSuite(codec, .timeout = 60);
 
@@ -44,8 +45,8 @@ CASTY_MESSAGE(Narrow, amount);
 static size_t
 encode(const casty_msg_type *t, const void *payload, char **out)
 {
-	*out = malloc(cst_codec_encoded_max(t));
-	return cst_codec_encode(t, payload, *out);
+	*out = malloc(cst_codec_encoded_max(t, NULL));
+	return cst_codec_encode(t, payload, *out, NULL);
 }
 
 Test(codec, every_field_kind_round_trips)
@@ -54,9 +55,9 @@ Test(codec, every_field_kind_round_trips)
 		1.5f, -2.25, true, "hello", {(void *)&e, 3, 0}};
 	char  *buf;
 	size_t n = encode(&Every__type, &e, &buf);
-	cr_assert(le(sz, n, cst_codec_encoded_max(&Every__type)));
+	cr_assert(le(sz, n, cst_codec_encoded_max(&Every__type, NULL)));
 	Every back;
-	cr_assert(eq(int, cst_codec_decode(&Every__type, buf, n, &back), 0));
+	cr_assert(eq(int, cst_codec_decode(&Every__type, buf, n, &back, NULL), 0));
 	cr_assert(eq(i8, back.i8, -5));
 	cr_assert(eq(i16, back.i16, -300));
 	cr_assert(eq(i32, back.i32, -70000));
@@ -71,7 +72,7 @@ Test(codec, every_field_kind_round_trips)
 	cr_assert(casty_ref_is_none(back.r)); // refs are not kept
 	const char *name;
 	uint32_t    len;
-	cr_assert(eq(int, cst_codec_type_name(buf, n, &name, &len), 0));
+	cr_assert(eq(int, cst_codec_type_name(buf, n, &name, &len, NULL), 0));
 	cr_assert(eq(u32, len, 5));
 	cr_assert(eq(int, memcmp(name, "Every", 5), 0));
 	free(buf);
@@ -83,18 +84,18 @@ Test(codec, another_type_or_another_version_is_etype)
 	char     *buf;
 	size_t    n = encode(&Deposited__type, &d, &buf);
 	Narrow    nw;
-	cr_assert(eq(int, cst_codec_decode(&Narrow__type, buf, n, &nw),
+	cr_assert(eq(int, cst_codec_decode(&Narrow__type, buf, n, &nw, NULL),
 		CASTY_ETYPE));
 	// Same name, another schema: the hash tells them apart.
 	casty_field   fields[] = {{"amount", CASTY_FIELD_INT, 4, 0}};
 	casty_msg_type v2 = {"Deposited", 4, 4, 1, 0, fields};
-	cr_assert(eq(int, cst_codec_decode(&v2, buf, n, &nw), CASTY_ETYPE));
-	cr_assert(not(eq(u32, cst_codec_schema_hash(&v2),
-		cst_codec_schema_hash(&Deposited__type))));
+	cr_assert(eq(int, cst_codec_decode(&v2, buf, n, &nw, NULL), CASTY_ETYPE));
+	cr_assert(not(eq(u32, cst_type_schema_hash(&v2),
+		cst_type_schema_hash(&Deposited__type))));
 	// Another format version.
 	buf[1] = 2; // the version is a positive fixint after the array head
 	Deposited back;
-	cr_assert(eq(int, cst_codec_decode(&Deposited__type, buf, n, &back),
+	cr_assert(eq(int, cst_codec_decode(&Deposited__type, buf, n, &back, NULL),
 		CASTY_ETYPE));
 	free(buf);
 }
@@ -107,12 +108,12 @@ Test(codec, every_truncation_is_refused_and_no_byte_flip_crashes)
 	Every  back;
 	for (size_t cut = 0; cut < n; cut++) {
 		cr_assert(not(eq(int, cst_codec_decode(&Every__type, buf, cut,
-			&back), 0)), "cut at %zu", cut);
+			&back, NULL), 0)), "cut at %zu", cut);
 	}
 	for (size_t i = 0; i < n; i++) {
 		for (int bit = 0; bit < 8; bit++) {
 			buf[i] ^= (char)(1 << bit);
-			int rc = cst_codec_decode(&Every__type, buf, n, &back);
+			int rc = cst_codec_decode(&Every__type, buf, n, &back, NULL);
 			cr_assert(rc == 0 || rc == -EINVAL || rc == CASTY_ETYPE);
 			buf[i] ^= (char)(1 << bit);
 		}
@@ -136,12 +137,12 @@ Test(codec, values_out_of_a_fields_range_are_refused)
 	w = mp_encode_array(w, 4);
 	w = mp_encode_uint(w, CST_CODEC_VERSION);
 	w = mp_encode_str(w, "Narrow", 6);
-	w = mp_encode_uint(w, cst_codec_schema_hash(&Narrow__type));
+	w = mp_encode_uint(w, cst_type_schema_hash(&Narrow__type));
 	w = mp_encode_map(w, 1);
 	w = mp_encode_str(w, "amount", 6);
 	w = mp_encode_uint(w, (uint64_t)big);
 	cr_assert(eq(int, cst_codec_decode(&Narrow__type, buf2,
-		(size_t)(w - buf2), &out), -EINVAL));
+		(size_t)(w - buf2), &out, NULL), -EINVAL));
 	free(buf);
 	free(buf2);
 }
@@ -152,12 +153,12 @@ Test(codec, strings_must_fit_with_their_nul)
 	w = mp_encode_array(w, 4);
 	w = mp_encode_uint(w, CST_CODEC_VERSION);
 	w = mp_encode_str(w, "Every", 5);
-	w = mp_encode_uint(w, cst_codec_schema_hash(&Every__type));
+	w = mp_encode_uint(w, cst_type_schema_hash(&Every__type));
 	w = mp_encode_map(w, 1);
 	w = mp_encode_str(w, "s", 1);
 	w = mp_encode_str(w, "0123456789abcdef", 16); // 16 bytes: no room
 	Every out;
 	cr_assert(eq(int, cst_codec_decode(&Every__type, buf, (size_t)(w - buf),
-		&out), -EINVAL)); // also: fields missing
+		&out, NULL), -EINVAL)); // also: fields missing
 	free(buf);
 }

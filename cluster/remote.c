@@ -1,0 +1,391 @@
+// cluster/remote.c: remote tell, the delivery of message frames, and
+// lookups by path (see remote.h).
+#include "cluster/remote.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <msgpuck.h>
+
+#include "cluster/node_directory.h"
+#include "cluster/remote_codec.h"
+#include "runtime/actor.h"
+#include "runtime/alloc.h"
+#include "runtime/cell.h"
+#include "runtime/msg.h"
+#include "runtime/remote.h"
+#include "runtime/system.h"
+#include "runtime/type_registry.h"
+
+// Most messages are encoded on the stack; larger ones on the heap.
+#define STACK_ENCODE 1024
+#define IDENTIFY_MAX (1 + 9 + 5 + CST_ADDRESS_SYSTEM_MAX + 5 + 4096)
+
+struct cst_lookup {
+	cst_lookup *next;
+	uint64_t    request;
+	cst_address want; // uid 0: any incarnation
+	int         rc;   // 1 while waiting
+	casty_ref   ref;
+};
+
+// ---- Sending ----
+
+static int
+remote_tell(casty_ref to, const casty_msg_type *type, const void *payload)
+{
+	cst_node_entry *e = cst_node_dir_get(to.node);
+	if (e == NULL || to.cell == NULL) {
+		return CASTY_ENOREF;
+	}
+	casty_cluster *c = cst_node_dir_enter(e);
+	if (c == NULL) {
+		return CASTY_ESTOPPED; // the cluster node that knew it stopped
+	}
+	size_t max = cst_wire_message_max(type);
+	char   stack[STACK_ENCODE];
+	char  *buf = max <= sizeof stack ? stack : cst_alloc(max);
+	int    rc = -ENOMEM;
+	if (buf != NULL) {
+		size_t n = cst_wire_message_encode(c, e->address.uid,
+			(uint64_t)(uintptr_t)to.cell, to.gen, type, payload, buf);
+		rc = cst_transport_send(c->transport, e->address.host,
+			e->address.port, CST_KIND_MESSAGE, buf, n);
+		if (buf != stack) {
+			cst_free_sized(buf, max);
+		}
+	}
+	cst_node_dir_leave(e);
+	return rc;
+}
+
+static void
+remote_spawned(casty_system *sys, const casty_protocol *proto)
+{
+	(void)sys;
+	cst_type_register_protocol(proto);
+}
+
+static const cst_remote_ops ops = {remote_tell, remote_spawned};
+
+int
+casty_register_type(const casty_msg_type *type)
+{
+	if (type == NULL || type->name == NULL ||
+	    (type->flags & CASTY_MSG_SYSTEM)) {
+		return -EINVAL;
+	}
+	return cst_type_register(type);
+}
+
+// ---- Receiving messages ----
+
+static void
+undeliverable(casty_cluster *c, casty_ref recipient, int reason,
+	const char *type_name, size_t type_len, const char *why)
+{
+	char name[64];
+	snprintf(name, sizeof name, "%.*s", (int)(type_len < 63 ? type_len : 63),
+		type_name);
+	cst_dead_letter_undecoded(c->sys, recipient, reason, name, why);
+}
+
+static void
+on_message(casty_cluster *c, const uint8_t *body, size_t len)
+{
+	cst_wire_message m;
+	if (cst_wire_message_parse(body, len, &m) != 0) {
+		undeliverable(c, CASTY_REF_NONE, CASTY_DEAD_INVALID, "?", 1,
+			"not a message frame");
+		return;
+	}
+	casty_cell *cell = m.incarnation == c->self.uid
+		? cst_cell_by_id(c->sys, m.id) : NULL;
+	if (cell == NULL) {
+		undeliverable(c, CASTY_REF_NONE, CASTY_DEAD_STOPPED, m.type_name,
+			m.type_name_len,
+			m.incarnation == c->self.uid
+				? "no actor of this node has that id"
+				: "for an earlier run of this node");
+		return;
+	}
+	casty_ref             to = {cell, m.gen, 0};
+	bool                  other;
+	const casty_msg_type *t = cst_type_find(
+		m.type_name, m.type_name_len, m.schema_hash, &other);
+	if (t == NULL) {
+		undeliverable(c, to, CASTY_DEAD_UNKNOWN_TYPE, m.type_name,
+			m.type_name_len,
+			other ? "another version of the type is known here"
+			      : "no actor of this node speaks the type");
+		return;
+	}
+	casty_msg     *msg = cst_msg_new(t, CASTY_TAG_UNKNOWN, NULL, m.gen);
+	cst_codec_refs refs = cst_wire_refs(c);
+	int rc = cst_codec_decode(t, m.record, m.record_len, msg->payload, &refs);
+	if (rc != 0) {
+		cst_msg_free(msg);
+		undeliverable(c, to, CASTY_DEAD_INVALID, m.type_name,
+			m.type_name_len, "the fields do not fit the type");
+		return;
+	}
+	cst_deliver(cell, msg);
+}
+
+// ---- Lookups ----
+
+// The root actor of c's system called name[0..len), as a ref; NONE when
+// there is none.
+static casty_ref
+find_root(casty_cluster *c, const char *name, size_t len)
+{
+	char key[CST_ACTOR_NAME_MAX + 1];
+	if (len == 0 || len > CST_ACTOR_NAME_MAX) {
+		return CASTY_REF_NONE;
+	}
+	memcpy(key, name, len);
+	key[len] = '\0';
+	casty_system *sys = c->sys;
+	pthread_mutex_lock(&sys->lock);
+	casty_cell *cell = cst_system_find_root(sys, key);
+	// Acquire: a root found under the lock has started its incarnation
+	// (its gen was set before it was linked).
+	casty_ref ref = cell != NULL
+		? (casty_ref){cell, atomic_load_explicit(&cell->gen,
+					    memory_order_acquire), 0}
+		: CASTY_REF_NONE;
+	pthread_mutex_unlock(&sys->lock);
+	return ref;
+}
+
+// A path this node can resolve: "/name", a root actor. Deeper paths
+// would need each parent's children, which only its own worker may read.
+static bool
+root_path(const char *path, size_t len, const char **name, size_t *name_len)
+{
+	if (len < 2 || path[0] != '/' || memchr(path + 1, '/', len - 1)) {
+		return false;
+	}
+	*name = path + 1;
+	*name_len = len - 1;
+	return true;
+}
+
+static void
+on_identify(casty_cluster *c, const cst_peer_addr *peer, const uint8_t *body,
+	size_t len)
+{
+	const char *r = (const char *)body, *end = r + len, *check = r;
+	if (len == 0 || mp_check(&check, end) != 0 || check != end ||
+	    mp_typeof(*r) != MP_ARRAY || mp_decode_array(&r) != 3 ||
+	    mp_typeof(*r) != MP_UINT) {
+		return; // not an identify request: nothing to answer
+	}
+	uint64_t request = mp_decode_uint(&r);
+	if (mp_typeof(*r) != MP_STR) {
+		return;
+	}
+	uint32_t    slen, plen;
+	const char *system = mp_decode_str(&r, &slen);
+	if (mp_typeof(*r) != MP_STR) {
+		return;
+	}
+	const char *path = mp_decode_str(&r, &plen);
+	const char *name;
+	size_t      nlen;
+	casty_ref   ref = CASTY_REF_NONE;
+	if (slen == strlen(c->self.system) &&
+	    memcmp(system, c->self.system, slen) == 0 &&
+	    root_path(path, plen, &name, &nlen)) {
+		ref = find_root(c, name, nlen);
+	}
+	char  reply[1 + 9 + 9 + 5];
+	char *w = mp_encode_array(reply, 3);
+	w = mp_encode_uint(w, request);
+	w = mp_encode_uint(w, ref.cell != NULL ? cst_cell_id(ref.cell) : 0);
+	w = mp_encode_uint(w, ref.gen);
+	cst_transport_send(c->transport, peer->host, peer->port,
+		CST_KIND_IDENTIFY_REPLY, reply, (size_t)(w - reply));
+}
+
+static void
+on_identify_reply(casty_cluster *c, const cst_peer_addr *peer,
+	uint64_t incarnation, const uint8_t *body, size_t len)
+{
+	const char *r = (const char *)body, *end = r + len, *check = r;
+	uint64_t    v[3];
+	if (len == 0 || mp_check(&check, end) != 0 || check != end ||
+	    mp_typeof(*r) != MP_ARRAY || mp_decode_array(&r) != 3) {
+		return;
+	}
+	for (int i = 0; i < 3; i++) {
+		if (mp_typeof(*r) != MP_UINT) {
+			return;
+		}
+		v[i] = mp_decode_uint(&r);
+	}
+	pthread_mutex_lock(&c->lock);
+	cst_lookup *l = c->lookups;
+	while (l != NULL && l->request != v[0]) {
+		l = l->next;
+	}
+	// Only the node asked may answer, and only once.
+	if (l != NULL && l->rc == 1 && l->want.port == peer->port &&
+	    strcmp(l->want.host, peer->host) == 0) {
+		if (v[1] == 0 || v[2] > UINT32_MAX ||
+		    (l->want.uid != 0 && l->want.uid != incarnation)) {
+			l->rc = -ENOENT;
+		} else {
+			l->want.uid = incarnation;
+			l->rc = 0;
+			l->ref = (casty_ref){(struct casty_cell *)(uintptr_t)v[1],
+				(uint32_t)v[2], 0};
+		}
+		pthread_cond_broadcast(&c->cond);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+void
+cst_remote_frame(casty_cluster *c, const cst_peer_addr *peer,
+	uint64_t incarnation, uint8_t kind, const uint8_t *body, size_t len)
+{
+	switch (kind) {
+	case CST_KIND_MESSAGE:
+		on_message(c, body, len);
+		break;
+	case CST_KIND_IDENTIFY:
+		on_identify(c, peer, body, len);
+		break;
+	case CST_KIND_IDENTIFY_REPLY:
+		on_identify_reply(c, peer, incarnation, body, len);
+		break;
+	}
+}
+
+static void
+deadline_after(struct timespec *ts, int64_t ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += (time_t)(ms / 1000);
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+// Sends the identify request and waits for its answer.
+static int
+identify(casty_cluster *c, const cst_address *want, const char *path,
+	size_t plen, int64_t timeout_ms, casty_ref *out)
+{
+	cst_lookup l = {.want = *want, .rc = 1};
+	// Relaxed: only distinct numbers matter.
+	l.request = atomic_fetch_add_explicit(&c->next_lookup, 1,
+			    memory_order_relaxed) + 1;
+	char  body[IDENTIFY_MAX];
+	char *w = mp_encode_array(body, 3);
+	w = mp_encode_uint(w, l.request);
+	w = mp_encode_str(w, want->system, (uint32_t)strlen(want->system));
+	w = mp_encode_str(w, path, (uint32_t)plen);
+
+	pthread_mutex_lock(&c->lock);
+	if (c->stopping) {
+		pthread_mutex_unlock(&c->lock);
+		return CASTY_ESTOPPED;
+	}
+	l.next = c->lookups;
+	c->lookups = &l;
+	pthread_mutex_unlock(&c->lock);
+
+	int rc = cst_transport_send(c->transport, want->host, want->port,
+		CST_KIND_IDENTIFY, body, (size_t)(w - body));
+	struct timespec deadline;
+	deadline_after(&deadline, timeout_ms);
+	pthread_mutex_lock(&c->lock);
+	if (rc != 0) {
+		l.rc = rc;
+	}
+	while (l.rc == 1) {
+		if (pthread_cond_timedwait(&c->cond, &c->lock, &deadline) ==
+		    ETIMEDOUT) {
+			if (l.rc == 1) {
+				l.rc = -ETIMEDOUT;
+			}
+		}
+	}
+	cst_lookup **p = &c->lookups;
+	while (*p != &l) {
+		p = &(*p)->next;
+	}
+	*p = l.next;
+	pthread_mutex_unlock(&c->lock);
+	if (l.rc != 0) {
+		return l.rc;
+	}
+	uint32_t node = cst_node_dir_intern(c, &l.want);
+	if (node == 0) {
+		return -ENOMEM;
+	}
+	l.ref.node = node;
+	*out = l.ref;
+	return CASTY_OK;
+}
+
+int
+casty_cluster_lookup(casty_cluster *c, const char *uri, int64_t timeout_ms,
+	casty_ref *out)
+{
+	cst_address  want;
+	size_t       path_off, len;
+	const char  *name;
+	size_t       nlen;
+	if (c == NULL || uri == NULL || out == NULL || timeout_ms < 0) {
+		return -EINVAL;
+	}
+	len = strlen(uri);
+	if (cst_address_parse(uri, len, &want, &path_off, NULL) != 0 ||
+	    !root_path(uri + path_off, len - path_off, &name, &nlen)) {
+		return -EINVAL;
+	}
+	if (cst_address_same_endpoint(&want, &c->self)) {
+		if (want.uid != 0 && want.uid != c->self.uid) {
+			return -ENOENT; // an earlier run of this node
+		}
+		casty_ref ref = find_root(c, name, nlen);
+		if (ref.cell == NULL) {
+			return -ENOENT;
+		}
+		*out = ref;
+		return CASTY_OK;
+	}
+	return identify(c, &want, uri + path_off, len - path_off, timeout_ms,
+		out);
+}
+
+// ---- Start and stop ----
+
+void
+cst_remote_start(casty_cluster *c)
+{
+	cst_address_format(&c->self, c->self_text, sizeof c->self_text);
+	cst_remote_install(&ops);
+}
+
+void
+cst_remote_stop(casty_cluster *c)
+{
+	pthread_mutex_lock(&c->lock);
+	c->stopping = true;
+	for (cst_lookup *l = c->lookups; l != NULL; l = l->next) {
+		if (l->rc == 1) {
+			l->rc = CASTY_ESTOPPED;
+		}
+	}
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+	cst_node_dir_detach(c);
+}

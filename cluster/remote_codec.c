@@ -1,0 +1,153 @@
+// cluster/remote_codec.c: message frames and refs on the wire (see
+// remote_codec.h). Decoding treats the bytes as hostile: the frame is
+// checked whole with mp_check first, and a ref must name this node with
+// a cell id this system issued, or another node by a well-formed address.
+#include "cluster/remote_codec.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <msgpuck.h>
+
+#include "cluster/node.h"
+#include "cluster/node_directory.h"
+#include "runtime/cell.h"
+
+// ["casty://...#uid", id, gen]
+#define WIRE_REF_MAX (1 + 5 + CST_ADDRESS_TEXT_MAX + 9 + 5)
+
+static char *
+encode_ref(void *arg, casty_ref ref, char *w)
+{
+	casty_cluster *c = arg;
+	const char    *text;
+	uint64_t       id;
+
+	if (ref.cell == NULL) {
+		return mp_encode_nil(w);
+	}
+	if (ref.node != 0) {
+		const cst_node_entry *e = cst_node_dir_get(ref.node);
+		if (e == NULL) {
+			return mp_encode_nil(w);
+		}
+		text = e->text;
+		id = (uint64_t)(uintptr_t)ref.cell;
+	} else if (ref.cell->sys == c->sys) {
+		text = c->self_text;
+		id = cst_cell_id(ref.cell);
+	} else {
+		// An actor of another system of this process: that system's
+		// own cluster node (if any) is what could name it, not this one.
+		return mp_encode_nil(w);
+	}
+	w = mp_encode_array(w, 3);
+	w = mp_encode_str(w, text, (uint32_t)strlen(text));
+	w = mp_encode_uint(w, id);
+	return mp_encode_uint(w, ref.gen);
+}
+
+static int
+decode_ref(void *arg, const char **r, casty_ref *out)
+{
+	casty_cluster *c = arg;
+
+	if (mp_typeof(**r) == MP_NIL) {
+		mp_decode_nil(r);
+		*out = CASTY_REF_NONE;
+		return 0;
+	}
+	if (mp_typeof(**r) != MP_ARRAY || mp_decode_array(r) != 3 ||
+	    mp_typeof(**r) != MP_STR) {
+		return -EINVAL;
+	}
+	uint32_t    len;
+	const char *text = mp_decode_str(r, &len);
+	if (mp_typeof(**r) != MP_UINT) {
+		return -EINVAL;
+	}
+	uint64_t id = mp_decode_uint(r);
+	if (mp_typeof(**r) != MP_UINT) {
+		return -EINVAL;
+	}
+	uint64_t gen = mp_decode_uint(r);
+	cst_address address;
+	size_t      path_off;
+	if (id == 0 || gen > UINT32_MAX ||
+	    cst_address_parse(text, len, &address, &path_off, NULL) != 0 ||
+	    path_off != len || address.uid == 0) {
+		return -EINVAL;
+	}
+	if (cst_address_equal(&address, &c->self)) {
+		casty_cell *cell = cst_cell_by_id(c->sys, id);
+		if (cell == NULL) {
+			return -EINVAL; // no cell of ours has that id
+		}
+		*out = (casty_ref){cell, (uint32_t)gen, 0};
+		return 0;
+	}
+	uint32_t node = cst_node_dir_intern(c, &address);
+	if (node == 0) {
+		return -EINVAL;
+	}
+	// A remote ref keeps the remote cell's id where a local one keeps
+	// the cell: never dereferenced, only handed back to its node.
+	*out = (casty_ref){(struct casty_cell *)(uintptr_t)id, (uint32_t)gen,
+		node};
+	return 0;
+}
+
+cst_codec_refs
+cst_wire_refs(casty_cluster *c)
+{
+	return (cst_codec_refs){WIRE_REF_MAX, encode_ref, decode_ref, c};
+}
+
+size_t
+cst_wire_message_max(const casty_msg_type *type)
+{
+	cst_codec_refs refs = {WIRE_REF_MAX, NULL, NULL, NULL};
+	return 1 + 9 + 9 + 5 + cst_codec_encoded_max(type, &refs);
+}
+
+size_t
+cst_wire_message_encode(casty_cluster *c, uint64_t incarnation, uint64_t id,
+	uint32_t gen, const casty_msg_type *type, const void *payload,
+	char *buf)
+{
+	cst_codec_refs refs = cst_wire_refs(c);
+	char          *w = buf;
+	w = mp_encode_array(w, 4);
+	w = mp_encode_uint(w, incarnation);
+	w = mp_encode_uint(w, id);
+	w = mp_encode_uint(w, gen);
+	w += cst_codec_encode(type, payload, w, &refs);
+	return (size_t)(w - buf);
+}
+
+int
+cst_wire_message_parse(const void *body, size_t len, cst_wire_message *out)
+{
+	const char *r = body, *end = r + len, *check = r;
+	if (len == 0 || mp_check(&check, end) != 0 || check != end ||
+	    mp_typeof(*r) != MP_ARRAY || mp_decode_array(&r) != 4) {
+		return -EINVAL;
+	}
+	uint64_t v[3];
+	for (int i = 0; i < 3; i++) {
+		if (mp_typeof(*r) != MP_UINT) {
+			return -EINVAL;
+		}
+		v[i] = mp_decode_uint(&r);
+	}
+	if (v[2] > UINT32_MAX) {
+		return -EINVAL;
+	}
+	out->incarnation = v[0];
+	out->id = v[1];
+	out->gen = (uint32_t)v[2];
+	out->record = r;
+	out->record_len = (size_t)(end - r);
+	return cst_codec_type_name(r, out->record_len, &out->type_name,
+		&out->type_name_len, &out->schema_hash);
+}

@@ -1,0 +1,59 @@
+// cluster/remote_codec.h: messages and refs as they travel between nodes.
+//
+// A message frame (CST_KIND_MESSAGE) is the MessagePack array
+//   [target_incarnation, target_cell_id, target_gen, record]
+// where record is the message as the schema codec writes it
+// (persistence/codec.h: [1, "Type", schema_hash, {field: value}]), and
+// each casty_ref field is nil (the empty ref) or
+//   ["casty://system@host:port#incarnation", cell_id, gen]
+// naming the node and the actor's cell and incarnation on it. The cell id
+// is only ever handed back to the node that issued it, which checks it
+// (runtime/cell.h: cst_cell_by_id) before it trusts it.
+#ifndef CASTY_CLUSTER_REMOTE_CODEC_H
+#define CASTY_CLUSTER_REMOTE_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <casty/casty.h>
+
+#include "persistence/codec.h"
+
+/** cst_wire_refs is the ref codec of c's wire (for persistence/codec.h). */
+cst_codec_refs cst_wire_refs(casty_cluster *c);
+
+/**
+ * cst_wire_message_max bounds the encoded size of a message of type.
+ */
+size_t cst_wire_message_max(const casty_msg_type *type);
+
+/**
+ * cst_wire_message_encode writes the message frame body for the remote
+ * actor (incarnation, id, gen) into buf (cst_wire_message_max bytes) and
+ * returns its length. Refs in payload are written as c names them.
+ */
+size_t cst_wire_message_encode(casty_cluster *c, uint64_t incarnation,
+	uint64_t id, uint32_t gen, const casty_msg_type *type,
+	const void *payload, char *buf);
+
+/** cst_wire_message is a message frame, checked and split. */
+typedef struct cst_wire_message {
+	uint64_t    incarnation, id;
+	uint32_t    gen;
+	const char *record; // the schema codec's record, into the body
+	size_t      record_len;
+	const char *type_name; // into the body, not terminated
+	uint32_t    type_name_len;
+	uint32_t    schema_hash;
+} cst_wire_message;
+
+/**
+ * cst_wire_message_parse checks a message frame body and splits it.
+ * Returns 0, or -EINVAL for bytes that are no message frame (the record
+ * itself is only checked to be MessagePack with a header; the schema
+ * codec decodes it). Never reads past len.
+ */
+int cst_wire_message_parse(const void *body, size_t len,
+	cst_wire_message *out);
+
+#endif // CASTY_CLUSTER_REMOTE_CODEC_H

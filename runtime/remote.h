@@ -1,0 +1,48 @@
+// runtime/remote.h: the runtime's door to actors of other processes.
+//
+// A ref whose node is not 0 names an actor of another node (cluster/):
+// its cell field is not a pointer but the remote cell's id, and only the
+// layer that knows the node can deliver to it. That layer installs its
+// operations here once per process; the runtime calls them for remote
+// refs and, on systems a cluster has joined, at each spawn. Without a
+// cluster nothing is installed and a remote ref cannot exist.
+#ifndef CASTY_RUNTIME_REMOTE_H
+#define CASTY_RUNTIME_REMOTE_H
+
+#include <casty/casty.h>
+
+typedef struct cst_remote_ops {
+	/**
+	 * tell sends a copy of payload (type->size bytes) to the remote
+	 * actor `to`. Returns as casty_tell_msg. Thread: any.
+	 */
+	int (*tell)(casty_ref to, const casty_msg_type *type,
+		const void *payload);
+	/**
+	 * spawned learns the protocol of an actor spawned on sys, whose
+	 * types then travel to it from other nodes. Thread: any.
+	 */
+	void (*spawned)(casty_system *sys, const casty_protocol *proto);
+} cst_remote_ops;
+
+/**
+ * cst_remote_install makes ops the process's remote operations (the same
+ * ops every time; they stay valid for the life of the process).
+ * Thread: any.
+ */
+void cst_remote_install(const cst_remote_ops *ops);
+
+/**
+ * cst_remote_tell sends to the remote ref `to` (to.node != 0). Returns
+ * CASTY_ENOREF when no remote layer is installed. Thread: any.
+ */
+int cst_remote_tell(casty_ref to, const casty_msg_type *type,
+	const void *payload);
+
+/**
+ * cst_remote_spawned tells the remote layer of a spawn on a system a
+ * cluster has joined (sys->remote set). Thread: any.
+ */
+void cst_remote_spawned(casty_system *sys, const casty_protocol *proto);
+
+#endif // CASTY_RUNTIME_REMOTE_H

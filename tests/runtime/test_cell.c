@@ -1,0 +1,67 @@
+// tests/runtime/test_cell.c: cell ids (runtime/cell.c). Every cell of a
+// system has an id that leads back to it, ids of a chunk's neighbours
+// differ, and no number that is not an id yields a cell: ids come off
+// the network (cluster/), so any value must be safe to try.
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+
+#include "runtime/cell.h"
+#include "support/system_fixture.h"
+
+TestSuite(cell, .init = sys_setup, .fini = sys_teardown);
+
+#define NCELLS 3000 // several chunks
+
+Test(cell, every_cell_id_leads_back_to_its_cell)
+{
+	static casty_cell *cells[NCELLS];
+	static uint64_t    ids[NCELLS];
+	for (int i = 0; i < NCELLS; i++) {
+		cells[i] = cst_cell_alloc(sys, CST_CELL_ACTOR);
+		ids[i] = cst_cell_id(cells[i]);
+		cr_assert(ne(u64, ids[i], 0));
+		cr_assert(eq(ptr, cst_cell_by_id(sys, ids[i]), cells[i]));
+	}
+	for (int i = 1; i < NCELLS; i++) {
+		cr_assert(ne(u64, ids[i], ids[i - 1]));
+	}
+	for (int i = 0; i < NCELLS; i++) {
+		atomic_fetch_add(&cells[i]->gen, 1); // as a stop would
+		cst_cell_release(cells[i]);
+	}
+}
+
+Test(cell, numbers_that_are_no_id_yield_no_cell)
+{
+	casty_cell *c = cst_cell_alloc(sys, CST_CELL_ACTOR);
+	uint64_t    id = cst_cell_id(c);
+	cr_assert(eq(ptr, cst_cell_by_id(sys, 0), NULL));
+	cr_assert(eq(ptr, cst_cell_by_id(sys, UINT64_MAX), NULL));
+	// Past the chunks that exist, and past the cells of a chunk.
+	cr_assert(eq(ptr, cst_cell_by_id(sys, id + (1000ull << 10)), NULL));
+	cr_assert(eq(ptr,
+		cst_cell_by_id(sys, ((id - 1) | (CST_CELL_ID_INDEX_MAX - 1)) + 1),
+		NULL));
+	for (uint64_t v = 1; v < 64; v++) {
+		casty_cell *x = cst_cell_by_id(sys, v << 40);
+		cr_assert(eq(ptr, x, NULL));
+	}
+	atomic_fetch_add(&c->gen, 1);
+	cst_cell_release(c);
+}
+
+Test(cell, ids_of_two_systems_are_their_own)
+{
+	casty_system *other;
+	cr_assert(eq(int, casty_system_create(NULL, &other), CASTY_OK));
+	casty_cell *a = cst_cell_alloc(sys, CST_CELL_ACTOR);
+	casty_cell *b = cst_cell_alloc(other, CST_CELL_PROMISE);
+	cr_assert(eq(ptr, cst_cell_by_id(sys, cst_cell_id(a)), a));
+	cr_assert(eq(ptr, cst_cell_by_id(other, cst_cell_id(b)), b));
+	cr_assert(ne(ptr, cst_cell_by_id(other, cst_cell_id(a)), a));
+	atomic_fetch_add(&a->gen, 1);
+	cst_cell_release(a);
+	atomic_fetch_add(&b->gen, 1);
+	cst_cell_release(b);
+	casty_system_destroy(other);
+}
