@@ -28,10 +28,13 @@ declare -A sources=(
 	[journal_record]="persistence/record.c persistence/crc32c.c"
 	[gossip]="cluster/gossip_codec.c cluster/member_table.c cluster/member_leader.c cluster/member_events.c cluster/vclock.c cluster/address.c persistence/msgpuck.c"
 	[frame]="cluster/frame.c cluster/handshake.c runtime/alloc.c"
+	# Decodes refs against a real system: the whole library.
+	[remote_message]="$(echo runtime/*.c persistence/*.c cluster/*.c)"
 )
 # target: libraries it links beyond the sanitizers
 declare -A libs=(
 	[frame]="-lcrypto"
+	[remote_message]="-lcrypto -luring -lpthread"
 )
 
 status=0
