@@ -170,3 +170,15 @@ Test(examples, event_sourcing_file_across_two_processes)
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	cr_assert(eq(int, system(cmd), 0));
 }
+
+Test(examples, cluster_formation)
+{
+	// The two nodes log concurrently: the lines, not their order.
+	check_example("cluster_formation", 1);
+}
+
+Test(examples, cluster_processes)
+{
+	// Two processes share stdout: the lines, not their order.
+	check_example("cluster_processes", 1);
+}
