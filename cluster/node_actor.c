@@ -22,6 +22,7 @@
 
 #include "cluster/gossip_codec.h"
 #include "cluster/node.h"
+#include "cluster/node_directory.h"
 #include "runtime/events.h"
 #include "runtime/msg.h"
 #include "runtime/system.h"
@@ -309,6 +310,19 @@ fill_event(void *ev, const cst_member *m)
 	e->incarnation = m->address.uid;
 }
 
+// The cluster has removed that run of a node: messages to its actors
+// become dead letters here, and the transport stops trying to reach it
+// (Akka's quarantine). A new run at the same address is a new member.
+static void
+forget(casty_cluster *c, const cst_address *a)
+{
+	if (cst_address_equal(a, &c->self)) {
+		return;
+	}
+	cst_node_dir_mark_gone(c, a);
+	cst_transport_forget(c->transport, a->host, a->port, a->uid);
+}
+
 static void
 publish_events(casty_cluster *c)
 {
@@ -327,6 +341,7 @@ publish_events(casty_cluster *c)
 			break;
 		case CST_EVENT_MEMBER_REMOVED:
 			kind = CST_EV_MEMBER_REMOVED;
+			forget(c, &e->member.address);
 			break;
 		case CST_EVENT_UNREACHABLE_MEMBER:
 			kind = CST_EV_UNREACHABLE_MEMBER;

@@ -74,6 +74,21 @@ cst_node_dir_intern(casty_cluster *c, const cst_address *address)
 	return index;
 }
 
+void
+cst_node_dir_mark_gone(casty_cluster *c, const cst_address *address)
+{
+	pthread_mutex_lock(&lock);
+	for (uint32_t i = 1; i < nentries; i++) {
+		cst_node_entry *e = cst_node_dir_get(i);
+		if (atomic_load_explicit(&e->cluster, memory_order_relaxed) ==
+			c &&
+		    cst_address_equal(&e->address, address)) {
+			atomic_store_explicit(&e->gone, true, memory_order_relaxed);
+		}
+	}
+	pthread_mutex_unlock(&lock);
+}
+
 casty_cluster *
 cst_node_dir_enter(cst_node_entry *e)
 {

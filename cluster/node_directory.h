@@ -28,6 +28,10 @@ typedef struct cst_node_entry {
 	_Atomic(casty_cluster *) cluster; // NULL once detached
 	casty_cluster           *owner;   // the cluster that learned it
 	_Atomic uint32_t         senders; // sends using cluster now
+	// The cluster has removed that run of the node: messages to it are
+	// dead letters. Relaxed: a send that misses the mark sends to a node
+	// that is gone, which dead-letters or loses it all the same.
+	_Atomic bool gone;
 	cst_address              address; // uid: the node's incarnation
 	// The formatted address, as refs to the node travel on the wire.
 	char text[CST_ADDRESS_TEXT_MAX];
@@ -46,6 +50,12 @@ uint32_t cst_node_dir_intern(casty_cluster *c, const cst_address *address);
  * entry has. Thread: any. Blocks: never.
  */
 cst_node_entry *cst_node_dir_get(uint32_t index);
+
+/**
+ * cst_node_dir_mark_gone marks the entries of c for address (that run
+ * of that node) gone. Thread: any.
+ */
+void cst_node_dir_mark_gone(casty_cluster *c, const cst_address *address);
 
 /**
  * cst_node_dir_enter counts a send through e in and returns e's

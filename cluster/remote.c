@@ -33,6 +33,17 @@ struct cst_lookup {
 
 // ---- Sending ----
 
+// A message for an actor of a node the cluster removed.
+static void
+dead_letter_here(casty_cluster *c, casty_ref to, const casty_msg_type *type,
+	const void *payload)
+{
+	char text[192];
+	casty_msg_format(type, payload, text, sizeof text);
+	cst_dead_letter_undecoded(c->sys, to, CASTY_DEAD_STOPPED, type->name,
+		text);
+}
+
 static int
 remote_tell(casty_ref to, const casty_msg_type *type, const void *payload)
 {
@@ -43,6 +54,11 @@ remote_tell(casty_ref to, const casty_msg_type *type, const void *payload)
 	casty_cluster *c = cst_node_dir_enter(e);
 	if (c == NULL) {
 		return CASTY_ESTOPPED; // the cluster node that knew it stopped
+	}
+	if (atomic_load_explicit(&e->gone, memory_order_relaxed)) {
+		dead_letter_here(c, to, type, payload);
+		cst_node_dir_leave(e);
+		return CASTY_OK; // as a tell to a stopped actor
 	}
 	size_t max = cst_wire_message_max(type);
 	char   stack[STACK_ENCODE];

@@ -334,6 +334,60 @@ cst_transport_connect(cst_transport *t, const char *host, uint16_t port)
 	return submit_send(t, host, port, 0, NULL, 0, false);
 }
 
+typedef struct forget_req {
+	cst_reactor_req req;
+	cst_transport  *t;
+	cst_peer_addr   addr;
+	uint64_t        incarnation;
+} forget_req;
+
+static void
+run_forget(cst_reactor *r, cst_reactor_req *req)
+{
+	forget_req *f = (forget_req *)req;
+	peer       *p = f->t->closing
+			  ? NULL : cst_peer_find(f->t, f->addr.host, f->addr.port,
+				     false);
+	// A newer run at the same address is connected: it is not the one
+	// forgotten, and what is queued is for it.
+	if (p != NULL && (p->open == NULL ||
+				 p->open->incarnation == f->incarnation)) {
+		p->wanted = false;
+		p->outq.len = 0;
+		p->dropping = false;
+		p->backoff_ms = f->t->cfg.backoff_min_ms;
+		cst_reactor_timer_disarm(r, &p->redial);
+		if (p->open != NULL) {
+			cst_conn_close(p->open);
+		}
+	}
+	cst_free_sized(f, sizeof(*f));
+}
+
+int
+cst_transport_forget(cst_transport *t, const char *host, uint16_t port,
+	uint64_t incarnation)
+{
+	// Acquire: pairs with the release store in destroy.
+	if (atomic_load_explicit(&t->stopping, memory_order_acquire)) {
+		return CASTY_ESTOPPED;
+	}
+	if (host == NULL || strlen(host) > CST_HS_MAX_HOST) {
+		return -EINVAL;
+	}
+	forget_req *f = cst_alloc(sizeof(*f));
+	if (f == NULL) {
+		return -ENOMEM;
+	}
+	f->req.run = run_forget;
+	f->t = t;
+	strcpy(f->addr.host, host);
+	f->addr.port = port;
+	f->incarnation = incarnation;
+	cst_reactor_submit(t->reactor, &f->req);
+	return 0;
+}
+
 typedef struct count_req {
 	cst_reactor_req req;
 	cst_transport  *t;

@@ -133,6 +133,17 @@ int cst_transport_send(cst_transport *t, const char *host, uint16_t port,
 int cst_transport_connect(cst_transport *t, const char *host, uint16_t port);
 
 /**
+ * cst_transport_forget gives up on the run (incarnation) of the peer at
+ * host:port, which the cluster has removed: its queued frames are
+ * dropped, it is no longer redialed, and a connection open to that run is
+ * closed. A connection to a newer run at the same address is left alone,
+ * and a later send or connect dials again. Returns 0, -EINVAL, -ENOMEM or
+ * CASTY_ESTOPPED. Thread: any. Blocks: never.
+ */
+int cst_transport_forget(cst_transport *t, const char *host, uint16_t port,
+	uint64_t incarnation);
+
+/**
  * cst_transport_open_count returns how many connections are open (past
  * the handshake), for tests and statistics. Thread: any but the
  * reactor. Blocks: until the reactor has answered.

@@ -51,7 +51,8 @@ void cst_dead_letter(casty_cell *cell, casty_msg *msg, int reason);
 /**
  * cst_dead_letter_undecoded counts and publishes a dead letter for a
  * message that never became an envelope (one from another node that
- * could not be decoded): type_name and detail stand for the message.
+ * could not be decoded, or one for a node the cluster removed):
+ * type_name and detail stand for the message.
  * Thread: any.
  */
 void cst_dead_letter_undecoded(casty_system *sys, casty_ref recipient,

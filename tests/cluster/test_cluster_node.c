@@ -3,7 +3,8 @@
 // process, with fast timings. Three nodes form a cluster and everyone
 // sees everyone up; a graceful leave is seen as left and removed; a node
 // that vanishes without leaving is found unreachable, downed and removed;
-// a node with the wrong secret never joins. Every node has a probe actor
+// a node with the wrong secret never joins; messages to an actor of a
+// removed node are dead letters at the sender. Every node has a probe actor
 // subscribed to the membership events; tests wait on what the probes
 // saw, each wait bounded by a generous deadline that only turns a hang
 // into a failure. Nothing asserts on how long anything took.
@@ -11,6 +12,7 @@
 #include <criterion/new/assert.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -38,6 +40,8 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t  cond;
 static seen_event      seen[NODES][MAX_SEEN];
 static unsigned        nseen[NODES];
+static casty_dead_letter dead; // the last dead letter seen on node 0
+static int               ndead;
 
 typedef struct node {
 	casty_system  *sys;
@@ -122,6 +126,7 @@ suite_setup(void)
 	pthread_condattr_destroy(&ca);
 	memset(nodes, 0, sizeof(nodes));
 	memset(nseen, 0, sizeof(nseen));
+	ndead = 0;
 	casty_log_set_level(CASTY_LOG_ERROR); // refused handshakes warn
 }
 
@@ -293,6 +298,66 @@ Test(cluster_node, a_vanished_node_is_unreachable_then_removed,
 	}
 	cr_assert(eq(sz, members_with(0, CASTY_MEMBER_UP), 2));
 	cr_assert(eq(sz, members_with(1, CASTY_MEMBER_UP), 2));
+}
+
+CASTY_PROTOCOL(DeadProbe, casty_dead_letter);
+CASTY_PROTOCOL(SinkMsg, casty_int);
+
+CASTY_HANDLER(dead_receive, void)
+{
+	pthread_mutex_lock(&lock);
+	dead = *CASTY_AS(casty_dead_letter, msg);
+	ndead++;
+	pthread_cond_broadcast(&cond);
+	pthread_mutex_unlock(&lock);
+	return casty_same();
+}
+
+CASTY_HANDLER(sink_receive, void) { return casty_same(); }
+
+Test(cluster_node, messages_to_a_removed_node_are_dead_letters_here,
+	.init = suite_setup, .fini = suite_teardown)
+{
+	form_three();
+	SinkMsg_ref sink;
+	cr_assert(eq(int,
+		casty_spawn(nodes[2].sys, SinkMsg,
+			casty_receive(sink_receive, NULL, 0), "sink", &sink),
+		0));
+	char uri[96];
+	snprintf(uri, sizeof uri, "casty://%s@%s:%u/sink",
+		casty_system_name(nodes[2].sys), HOST, nodes[2].port);
+	casty_ref remote;
+	cr_assert(eq(int,
+		casty_cluster_lookup(nodes[0].cluster, uri, WAIT_MS, &remote), 0));
+	DeadProbe_ref probe;
+	cr_assert(eq(int,
+		casty_spawn(nodes[0].sys, DeadProbe,
+			casty_receive(dead_receive, NULL, 0), "dead", &probe),
+		0));
+	cr_assert(eq(int, casty_subscribe(nodes[0].sys, probe, casty_dead_letter),
+		0));
+
+	casty_cluster_stop(nodes[2].cluster);
+	nodes[2].cluster = NULL;
+	casty_system_destroy(nodes[2].sys);
+	nodes[2].sys = NULL;
+	cr_assert(wait_seen(0, EV_REMOVED, nodes[2].port));
+
+	// Removed before the send: the message never leaves node 0.
+	cr_assert(eq(int, casty_send(remote, casty_int, 42), CASTY_OK));
+	struct timespec deadline;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += WAIT_MS / 1000;
+	pthread_mutex_lock(&lock);
+	while (ndead == 0 &&
+	       pthread_cond_timedwait(&cond, &lock, &deadline) != ETIMEDOUT) {
+	}
+	cr_assert(eq(int, ndead, 1));
+	cr_assert(eq(i32, dead.reason, CASTY_DEAD_STOPPED));
+	cr_assert(eq(str, dead.message_type, "casty_int"));
+	cr_assert(casty_ref_eq(dead.recipient, remote));
+	pthread_mutex_unlock(&lock);
 }
 
 Test(cluster_node, a_node_with_the_wrong_secret_never_joins,
