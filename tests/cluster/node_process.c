@@ -218,6 +218,19 @@ np_wait_prefix(node_proc *p, size_t from, const char *prefix)
 }
 
 long
+np_wait_line(node_proc *p, size_t from, const char *line)
+{
+	size_t len = strlen(line);
+	for (;;) {
+		long at = np_wait_prefix(p, from, line);
+		if (at < 0 || p->line[at][len] == '\0') {
+			return at;
+		}
+		from = (size_t)at + 1;
+	}
+}
+
+long
 np_wait_substring(node_proc *p, const char *s)
 {
 	int64_t deadline = now_ms() + NP_WAIT_MS;

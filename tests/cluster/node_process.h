@@ -57,6 +57,9 @@ void np_start(node_proc *p, char *const argv[], bool merge_stderr);
  */
 long np_wait_prefix(node_proc *p, size_t from, const char *prefix);
 
+/** np_wait_line is np_wait_prefix for a line equal to line. */
+long np_wait_line(node_proc *p, size_t from, const char *line);
+
 /** np_find_prefix: the same among the lines already read, no wait. */
 long np_find_prefix(const node_proc *p, size_t from, const char *prefix);
 

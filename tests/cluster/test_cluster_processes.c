@@ -83,31 +83,15 @@ start(int i, int seed, const char *secret, unsigned port,
 	np_wait_port(&node[i]);
 }
 
-// The line node who prints when the member `about` (its current run)
-// has event kind.
-static void
-event_line(char *buf, size_t size, const char *kind, int about)
-{
-	snprintf(buf, size, "EVENT %s %s:%u inc=%" PRIu64, kind, HOST,
-		node[about].port, node[about].incarnation);
-}
-
-// Waits until node who has printed that line; returns its index.
+// Waits until node who has printed the event kind about the member
+// `about` (its current run); returns the line's index.
 static long
 expect_event(int who, const char *kind, int about)
 {
 	char line[128];
-	event_line(line, sizeof line, kind, about);
-	// The whole line as a prefix, then nothing after it: exact.
-	long at = -1;
-	size_t from = 0;
-	for (;;) {
-		at = np_wait_prefix(&node[who], from, line);
-		if (at < 0 || node[who].line[at][strlen(line)] == '\0') {
-			break;
-		}
-		from = (size_t)at + 1;
-	}
+	snprintf(line, sizeof line, "EVENT %s %s:%u inc=%" PRIu64, kind, HOST,
+		node[about].port, node[about].incarnation);
+	long at = np_wait_line(&node[who], 0, line);
 	cr_assert(at >= 0, "node %d never printed '%s'", who, line);
 	return at;
 }
