@@ -614,10 +614,14 @@ main(int argc, char **argv)
 		rc = casty_cluster_start(nd.sys, &a.cluster, &nd.cluster);
 	}
 	if (rc != CASTY_OK) {
-		fprintf(stderr, "casty-node: cannot start the node on %s:%u: %s\n",
-			a.cluster.host, a.cluster.port, casty_strerror(rc));
+		// -EINVAL: options the node refuses (a host that is not a
+		// numeric address, a failure detector it cannot run), which
+		// are bad arguments too.
+		fprintf(stderr, "casty-node: cannot start the node on %s:%u: %s%s\n",
+			a.cluster.host, a.cluster.port, casty_strerror(rc),
+			rc == -EINVAL ? " (see --help)" : "");
 		casty_system_destroy(nd.sys);
-		return 1;
+		return rc == -EINVAL ? 2 : 1;
 	}
 	say("PORT %u", casty_cluster_port(nd.cluster));
 	check_member(&nd); // a founder may be up already

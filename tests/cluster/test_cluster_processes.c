@@ -432,6 +432,7 @@ Test(cluster_processes, bad_arguments_exit_2_with_one_line, .init = setup,
 		{"--heartbeat-ms", "-5", NULL},
 		{"--secret-file", "/nonexistent/casty-secret", NULL},
 		{"stray", NULL},
+		{"--host", "not-an-address", NULL}, // refused at start
 	};
 	for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
 		char *argv[6] = {(char *)np_node_binary()};
