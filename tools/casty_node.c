@@ -63,8 +63,8 @@ static const char usage[] =
 	"  --help                   this text\n";
 
 // stdout is written by the main thread and by the log sink (any thread);
-// one lock keeps every line whole.
-// Recursive: the MEMBER block holds it around its say calls.
+// one lock keeps every line whole. Recursive: the MEMBER block holds it
+// around its say calls.
 static pthread_mutex_t out_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 
 static void __attribute__((format(printf, 1, 2)))
@@ -629,6 +629,7 @@ main(int argc, char **argv)
 	serve(&nd, sigfd);
 
 	casty_cluster_stop(nd.cluster);
+	nd.cluster = NULL; // freed: the last relay reads no members
 	casty_system_destroy(nd.sys);
 	while (relay_events(&nd)) {
 		// what came in before the stop
