@@ -66,8 +66,8 @@ cst_node_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static void
-deadline_after(struct timespec *ts, uint64_t ms)
+void
+cst_node_deadline_after(struct timespec *ts, uint64_t ms)
 {
 	clock_gettime(CLOCK_MONOTONIC, ts);
 	ts->tv_sec += (time_t)(ms / 1000);
@@ -321,7 +321,7 @@ casty_cluster_start(casty_system *sys, const casty_cluster_options *opts,
 					   ? opts->quorum_timeout_ms
 					   : DEFAULT_QUORUM_TIMEOUT_MS;
 		struct timespec deadline;
-		deadline_after(&deadline, wait_ms);
+		cst_node_deadline_after(&deadline, wait_ms);
 		pthread_mutex_lock(&c->lock);
 		rc = 0;
 		while (c->nup < opts->required_quorum && rc != ETIMEDOUT) {
@@ -384,7 +384,7 @@ casty_cluster_stop(casty_cluster *c)
 	cst_deliver(c->actor.cell, cst_msg_new(&cst_node_stop__type,
 					   CASTY_TAG_UNKNOWN, NULL, c->actor.gen));
 	struct timespec deadline;
-	deadline_after(&deadline, STOP_WAIT_MS);
+	cst_node_deadline_after(&deadline, STOP_WAIT_MS);
 	pthread_mutex_lock(&c->lock);
 	int rc = 0;
 	while (!c->actor_done && rc != ETIMEDOUT) {

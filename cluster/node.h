@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <casty/casty.h>
 
@@ -111,5 +112,11 @@ void cst_node_publish_snapshot(casty_cluster *c, const cst_member_table *t);
 
 /** cst_node_now_ms is the monotonic clock the membership runs on. */
 uint64_t cst_node_now_ms(void);
+
+/**
+ * cst_node_deadline_after sets *ts to ms from now on CLOCK_MONOTONIC, the
+ * clock of c->cond (for timed waits).
+ */
+void cst_node_deadline_after(struct timespec *ts, uint64_t ms);
 
 #endif // CASTY_CLUSTER_NODE_H

@@ -32,20 +32,31 @@ cst_node_dir_get(uint32_t index)
 	return page != NULL ? &page[index % PAGE_ENTRIES] : NULL;
 }
 
-uint32_t
-cst_node_dir_intern(casty_cluster *c, const cst_address *address)
+// The index of c's entry for address, or 0. Called with the lock held.
+static uint32_t
+find_locked(casty_cluster *c, const cst_address *address)
 {
-	pthread_mutex_lock(&lock);
 	for (uint32_t i = 1; i < nentries; i++) {
 		cst_node_entry *e = cst_node_dir_get(i);
 		if (atomic_load_explicit(&e->cluster, memory_order_relaxed) ==
 			c &&
 		    cst_address_equal(&e->address, address)) {
-			pthread_mutex_unlock(&lock);
 			return i;
 		}
 	}
-	uint32_t index = nentries;
+	return 0;
+}
+
+uint32_t
+cst_node_dir_intern(casty_cluster *c, const cst_address *address)
+{
+	pthread_mutex_lock(&lock);
+	uint32_t index = find_locked(c, address);
+	if (index != 0) {
+		pthread_mutex_unlock(&lock);
+		return index;
+	}
+	index = nentries;
 	if (index >= (uint32_t)PAGES * PAGE_ENTRIES) {
 		pthread_mutex_unlock(&lock);
 		casty_log_error(NULL, "cluster: more than %u remote nodes known",
@@ -78,13 +89,10 @@ void
 cst_node_dir_mark_gone(casty_cluster *c, const cst_address *address)
 {
 	pthread_mutex_lock(&lock);
-	for (uint32_t i = 1; i < nentries; i++) {
-		cst_node_entry *e = cst_node_dir_get(i);
-		if (atomic_load_explicit(&e->cluster, memory_order_relaxed) ==
-			c &&
-		    cst_address_equal(&e->address, address)) {
-			atomic_store_explicit(&e->gone, true, memory_order_relaxed);
-		}
+	uint32_t index = find_locked(c, address);
+	if (index != 0) {
+		atomic_store_explicit(&cst_node_dir_get(index)->gone, true,
+			memory_order_relaxed);
 	}
 	pthread_mutex_unlock(&lock);
 }

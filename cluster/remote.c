@@ -281,18 +281,6 @@ cst_remote_frame(casty_cluster *c, const cst_peer_addr *peer,
 	}
 }
 
-static void
-deadline_after(struct timespec *ts, int64_t ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += (time_t)(ms / 1000);
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
 // Sends the identify request and waits for its answer.
 static int
 identify(casty_cluster *c, const cst_address *want, const char *path,
@@ -320,7 +308,7 @@ identify(casty_cluster *c, const cst_address *want, const char *path,
 	int rc = cst_transport_send(c->transport, want->host, want->port,
 		CST_KIND_IDENTIFY, body, (size_t)(w - body));
 	struct timespec deadline;
-	deadline_after(&deadline, timeout_ms);
+	cst_node_deadline_after(&deadline, timeout_ms);
 	pthread_mutex_lock(&c->lock);
 	if (rc != 0) {
 		l.rc = rc;

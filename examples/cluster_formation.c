@@ -8,45 +8,18 @@
 
 #include "cluster_greeter.h"
 
-static casty_cluster *
-start_node(casty_system **sys, const char *node, const char *host,
-	const casty_node_address *seed, uint32_t quorum)
-{
-	casty_system_config config;
-	casty_system_config_init(&config);
-	config.name = "task-queue";
-	casty_system_create(&config, sys);
-	Greeter_ref g;
-	casty_spawn(*sys, Greeter, greeter(node), "greeter", &g);
-	start_member_log(*sys, node, host);
-
-	casty_cluster_options options;
-	casty_cluster_options_init(&options);
-	snprintf(options.host, sizeof options.host, "%s", host);
-	options.seed_nodes = seed;
-	options.nseed_nodes = seed != NULL;
-	options.secret = "change me"; // every node of the cluster shares it
-	options.secret_len = strlen(options.secret);
-	options.required_quorum = quorum; // start blocks until that many are up
-	casty_cluster *cluster;
-	int rc = casty_cluster_start(*sys, &options, &cluster);
-	if (rc != CASTY_OK) {
-		fprintf(stderr, "node %s: %s\n", node, casty_strerror(rc));
-		return NULL;
-	}
-	return cluster;
-}
-
 int main(void)
 {
 	casty_system *sys_a, *sys_b;
-	casty_cluster *a = start_node(&sys_a, "a", "127.0.0.1", NULL, 0);
+	casty_cluster *a =
+		start_greeter_node(&sys_a, "a", "127.0.0.1", NULL, 0);
 	if (a == NULL) {
 		return 1;
 	}
 	casty_node_address seed = {.host = "127.0.0.1",
 		.port = casty_cluster_port(a)};
-	casty_cluster *b = start_node(&sys_b, "b", "127.0.0.2", &seed, 2);
+	casty_cluster *b =
+		start_greeter_node(&sys_b, "b", "127.0.0.2", &seed, 2);
 	if (b == NULL) {
 		return 1;
 	}

@@ -141,4 +141,36 @@ greet_remote(casty_system *sys, casty_cluster *c, const char *node,
 	casty_msg_free(reply);
 }
 
+// Starts node (a system named task-queue with a greeter and a member
+// log) listening on host, joining through seed (NULL: founding the
+// cluster); with quorum > 0 it returns once that many members are up.
+static inline casty_cluster *
+start_greeter_node(casty_system **sys, const char *node, const char *host,
+	const casty_node_address *seed, uint32_t quorum)
+{
+	casty_system_config config;
+	casty_system_config_init(&config);
+	config.name = "task-queue";
+	casty_system_create(&config, sys);
+	Greeter_ref g;
+	casty_spawn(*sys, Greeter, greeter(node), "greeter", &g);
+	start_member_log(*sys, node, host);
+
+	casty_cluster_options options;
+	casty_cluster_options_init(&options);
+	snprintf(options.host, sizeof options.host, "%s", host);
+	options.seed_nodes = seed;
+	options.nseed_nodes = seed != NULL;
+	options.secret = "change me"; // every node of the cluster shares it
+	options.secret_len = strlen(options.secret);
+	options.required_quorum = quorum;
+	casty_cluster *cluster;
+	int rc = casty_cluster_start(*sys, &options, &cluster);
+	if (rc != CASTY_OK) {
+		fprintf(stderr, "node %s: %s\n", node, casty_strerror(rc));
+		return NULL;
+	}
+	return cluster;
+}
+
 #endif // CASTY_EXAMPLES_CLUSTER_GREETER_H

@@ -11,45 +11,19 @@
 
 #include "cluster_greeter.h"
 
-static casty_cluster *
-start_node(casty_system **sys, const char *node, const char *host,
-	const casty_node_address *seed)
-{
-	casty_system_config config;
-	casty_system_config_init(&config);
-	config.name = "task-queue";
-	casty_system_create(&config, sys);
-	Greeter_ref g;
-	casty_spawn(*sys, Greeter, greeter(node), "greeter", &g);
-	start_member_log(*sys, node, host);
-
-	casty_cluster_options options;
-	casty_cluster_options_init(&options);
-	snprintf(options.host, sizeof options.host, "%s", host);
-	options.seed_nodes = seed;
-	options.nseed_nodes = seed != NULL;
-	options.secret = "change me"; // every node of the cluster shares it
-	options.secret_len = strlen(options.secret);
-	casty_cluster *cluster;
-	int rc = casty_cluster_start(*sys, &options, &cluster);
-	if (rc != CASTY_OK) {
-		fprintf(stderr, "node %s: %s\n", node, casty_strerror(rc));
-		return NULL;
-	}
-	return cluster;
-}
-
 // Node b: joins a, greets through it, leaves when a says so.
 static int
-node_b(int port_in, int go_in, int done_out)
+node_b(int from_a)
 {
 	uint16_t port;
-	if (read(port_in, &port, sizeof port) != (ssize_t)sizeof port) {
+	if (read(from_a, &port, sizeof port) != (ssize_t)sizeof port) {
 		return 1;
 	}
 	casty_node_address seed = {.host = "127.0.0.1", .port = port};
 	casty_system      *sys;
-	casty_cluster     *b = start_node(&sys, "b", "127.0.0.2", &seed);
+
+	casty_cluster *b =
+		start_greeter_node(&sys, "b", "127.0.0.2", &seed, 0);
 	if (b == NULL) {
 		return 1;
 	}
@@ -59,16 +33,15 @@ node_b(int port_in, int go_in, int done_out)
 		port);
 	greet_remote(sys, b, "b", uri, "Bob");
 	char byte = 0;
-	if (read(go_in, &byte, 1) != 1) { // a has greeted us too
+	if (read(from_a, &byte, 1) != 1) { // a has greeted us too
 		return 1;
 	}
 	casty_cluster_leave(b);
-	if (read(go_in, &byte, 1) != 1) { // a has seen us leave
+	if (read(from_a, &byte, 1) != 1) { // a has seen us leave
 		return 1;
 	}
 	casty_cluster_stop(b);
 	casty_system_destroy(sys);
-	(void)done_out;
 	return 0;
 }
 
@@ -82,12 +55,12 @@ int main(void)
 	pid_t child = fork();
 	if (child == 0) {
 		close(to_b[1]);
-		return node_b(to_b[0], to_b[0], -1);
+		return node_b(to_b[0]);
 	}
 	close(to_b[0]);
 
 	casty_system  *sys;
-	casty_cluster *a = start_node(&sys, "a", "127.0.0.1", NULL);
+	casty_cluster *a = start_greeter_node(&sys, "a", "127.0.0.1", NULL, 0);
 	if (a == NULL) {
 		return 1;
 	}
