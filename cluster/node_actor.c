@@ -23,6 +23,7 @@
 #include "cluster/gossip_codec.h"
 #include "cluster/node.h"
 #include "cluster/node_directory.h"
+#include "cluster/remote.h"
 #include "runtime/events.h"
 #include "runtime/msg.h"
 #include "runtime/system.h"
@@ -430,6 +431,10 @@ node_receive(casty_ctx *ctx, const void *state, const casty_msg *msg)
 		handle_frames(c);
 	} else if (msg->type == &node_tick__type) {
 		on_tick(c, ((const node_tick *)(const void *)msg->payload)->what);
+	} else if (msg->type == &cst_identified__type) {
+		cst_remote_identified(
+			c, (const cst_identified *)(const void *)msg->payload);
+		return casty_same();
 	} else if (msg->type == &cst_node_leave__type) {
 		if (c->state->joined) {
 			cst_member_table_leave(&c->state->table, &c->self,

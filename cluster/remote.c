@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -23,12 +24,22 @@
 #define STACK_ENCODE 1024
 #define IDENTIFY_MAX (1 + 9 + 5 + CST_ADDRESS_SYSTEM_MAX + 5 + 4096)
 
+// A lookup under way, in c->lookups (under c->lock).
+enum cst_lookup_kind {
+	CST_LOOKUP_AWAIT_FRAME, // casty_cluster_lookup, of another node
+	CST_LOOKUP_AWAIT_ACTOR, // casty_cluster_lookup, of this node
+	CST_LOOKUP_SERVE,       // another node's identify request (heap)
+};
+
 struct cst_lookup {
-	cst_lookup *next;
-	uint64_t    request;
-	cst_address want; // uid 0: any incarnation
-	int         rc;   // 1 while waiting
-	casty_ref   ref;
+	cst_lookup          *next;
+	enum cst_lookup_kind kind;
+	uint64_t             token; // our request number
+	cst_address          want;  // AWAIT_FRAME: the node; uid 0: any run
+	int                  rc;    // AWAIT_*: 1 while waiting
+	casty_ref            ref;
+	cst_peer_addr        peer;    // SERVE: who asked,
+	uint64_t             request; // and its request number
 };
 
 // ---- Sending ----
@@ -151,9 +162,14 @@ on_message(casty_cluster *c, const uint8_t *body, size_t len)
 }
 
 // ---- Lookups ----
+//
+// A path names a root actor and then named children, one per segment.
+// The root is found under the system's lock; each child only by its
+// parent (cst_identify in runtime/: one hop per actor, on the worker that
+// owns the children), whose answer comes to this node's actor as a
+// cst_identified and is matched here by its request number.
 
-// The root actor of c's system called name[0..len), as a ref; NONE when
-// there is none.
+// A root actor of c's system by name, as a ref; NONE when there is none.
 static casty_ref
 find_root(casty_cluster *c, const char *name, size_t len)
 {
@@ -176,17 +192,94 @@ find_root(casty_cluster *c, const char *name, size_t len)
 	return ref;
 }
 
-// A path this node can resolve: "/name", a root actor. Deeper paths
-// would need each parent's children, which only its own worker may read.
+// Splits "/root/rest..." into the root's name and the rest ("" or
+// "/child..."); false for what is no path.
 static bool
-root_path(const char *path, size_t len, const char **name, size_t *name_len)
+split_path(const char *path, size_t len, const char **root, size_t *root_len,
+	const char **rest, size_t *rest_len)
 {
-	if (len < 2 || path[0] != '/' || memchr(path + 1, '/', len - 1)) {
+	if (len < 2 || path[0] != '/' || path[len - 1] == '/' ||
+	    memchr(path, '\0', len) != NULL || len >= CST_IDENTIFY_PATH_MAX) {
 		return false;
 	}
-	*name = path + 1;
-	*name_len = len - 1;
-	return true;
+	const char *slash = memchr(path + 1, '/', len - 1);
+	*root = path + 1;
+	*root_len = slash != NULL ? (size_t)(slash - path - 1) : len - 1;
+	*rest = path + 1 + *root_len;
+	*rest_len = len - 1 - *root_len;
+	return *root_len > 0 && (*rest_len == 0 || !strstr(*rest, "//"));
+}
+
+static uint64_t
+next_request(casty_cluster *c)
+{
+	// Relaxed: only distinct numbers matter.
+	return atomic_fetch_add_explicit(&c->next_lookup, 1,
+		       memory_order_relaxed) + 1;
+}
+
+// Adds l to c's lookups; false once c is stopping.
+static bool
+add_lookup(casty_cluster *c, cst_lookup *l)
+{
+	pthread_mutex_lock(&c->lock);
+	bool ok = !c->stopping;
+	if (ok) {
+		l->next = c->lookups;
+		c->lookups = l;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return ok;
+}
+
+// Called with c->lock held.
+static void
+unlink_lookup(casty_cluster *c, cst_lookup *l)
+{
+	for (cst_lookup **p = &c->lookups; *p != NULL; p = &(*p)->next) {
+		if (*p == l) {
+			*p = l->next;
+			return;
+		}
+	}
+}
+
+static void
+send_identify_reply(casty_cluster *c, const cst_peer_addr *peer,
+	uint64_t request, casty_ref ref)
+{
+	char  reply[1 + 9 + 9 + 5];
+	char *w = mp_encode_array(reply, 3);
+	w = mp_encode_uint(w, request);
+	w = mp_encode_uint(w, ref.cell != NULL ? cst_cell_id(ref.cell) : 0);
+	w = mp_encode_uint(w, ref.gen);
+	cst_transport_send(c->transport, peer->host, peer->port,
+		CST_KIND_IDENTIFY_REPLY, reply, (size_t)(w - reply));
+}
+
+// Starts resolving path on this node for l (an AWAIT_ACTOR or SERVE
+// lookup, not yet added): at once when it names a root or nothing, else
+// through cst_identify. Returns true when the answer is in l->ref now.
+static bool
+resolve_local(casty_cluster *c, cst_lookup *l, const char *path, size_t len)
+{
+	const char *root, *rest;
+	size_t      root_len, rest_len;
+	l->ref = CASTY_REF_NONE;
+	if (!split_path(path, len, &root, &root_len, &rest, &rest_len)) {
+		return true;
+	}
+	casty_ref r = find_root(c, root, root_len);
+	if (r.cell == NULL || rest_len == 0) {
+		l->ref = r;
+		return true;
+	}
+	l->token = next_request(c);
+	if (!add_lookup(c, l)) {
+		return true;
+	}
+	cst_identify(r, rest, rest_len, c->actor, l->token);
+	return false;
 }
 
 static void
@@ -209,21 +302,48 @@ on_identify(casty_cluster *c, const cst_peer_addr *peer, const uint8_t *body,
 		return;
 	}
 	const char *path = mp_decode_str(&r, &plen);
-	const char *name;
-	size_t      nlen;
-	casty_ref   ref = CASTY_REF_NONE;
-	if (slen == strlen(c->self.system) &&
-	    memcmp(system, c->self.system, slen) == 0 &&
-	    root_path(path, plen, &name, &nlen)) {
-		ref = find_root(c, name, nlen);
+	if (slen != strlen(c->self.system) ||
+	    memcmp(system, c->self.system, slen) != 0) {
+		send_identify_reply(c, peer, request, CASTY_REF_NONE);
+		return;
 	}
-	char  reply[1 + 9 + 9 + 5];
-	char *w = mp_encode_array(reply, 3);
-	w = mp_encode_uint(w, request);
-	w = mp_encode_uint(w, ref.cell != NULL ? cst_cell_id(ref.cell) : 0);
-	w = mp_encode_uint(w, ref.gen);
-	cst_transport_send(c->transport, peer->host, peer->port,
-		CST_KIND_IDENTIFY_REPLY, reply, (size_t)(w - reply));
+	cst_lookup *l = calloc(1, sizeof(*l));
+	if (l == NULL) {
+		return; // the asker times out
+	}
+	l->kind = CST_LOOKUP_SERVE;
+	l->peer = *peer;
+	l->request = request;
+	if (resolve_local(c, l, path, plen)) {
+		send_identify_reply(c, peer, request, l->ref);
+		free(l);
+	}
+}
+
+void
+cst_remote_identified(casty_cluster *c, const cst_identified *a)
+{
+	pthread_mutex_lock(&c->lock);
+	cst_lookup *l = c->lookups;
+	while (l != NULL && !(l->kind != CST_LOOKUP_AWAIT_FRAME &&
+				   l->token == a->request)) {
+		l = l->next;
+	}
+	if (l == NULL) {
+		pthread_mutex_unlock(&c->lock); // given up on, or stopped
+		return;
+	}
+	if (l->kind == CST_LOOKUP_SERVE) {
+		unlink_lookup(c, l);
+		pthread_mutex_unlock(&c->lock);
+		send_identify_reply(c, &l->peer, l->request, a->ref);
+		free(l);
+		return;
+	}
+	l->ref = a->ref;
+	l->rc = a->ref.cell != NULL ? 0 : -ENOENT;
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
 }
 
 static void
@@ -244,7 +364,8 @@ on_identify_reply(casty_cluster *c, const cst_peer_addr *peer,
 	}
 	pthread_mutex_lock(&c->lock);
 	cst_lookup *l = c->lookups;
-	while (l != NULL && l->request != v[0]) {
+	while (l != NULL && !(l->kind == CST_LOOKUP_AWAIT_FRAME &&
+				   l->token == v[0])) {
 		l = l->next;
 	}
 	// Only the node asked may answer, and only once.
@@ -264,6 +385,99 @@ on_identify_reply(casty_cluster *c, const cst_peer_addr *peer,
 	pthread_mutex_unlock(&c->lock);
 }
 
+// Waits until l (added) is answered or the deadline passes, and removes
+// it. Returns its rc.
+static int
+await_lookup(casty_cluster *c, cst_lookup *l, int64_t timeout_ms)
+{
+	struct timespec deadline;
+	cst_node_deadline_after(&deadline, (uint64_t)timeout_ms);
+	pthread_mutex_lock(&c->lock);
+	while (l->rc == 1) {
+		if (pthread_cond_timedwait(&c->cond, &c->lock, &deadline) ==
+			    ETIMEDOUT &&
+		    l->rc == 1) {
+			l->rc = -ETIMEDOUT;
+		}
+	}
+	unlink_lookup(c, l);
+	pthread_mutex_unlock(&c->lock);
+	return l->rc;
+}
+
+// Asks the node want which actor path names.
+static int
+identify_remote(casty_cluster *c, const cst_address *want, const char *path,
+	size_t plen, int64_t timeout_ms, casty_ref *out)
+{
+	cst_lookup l = {.kind = CST_LOOKUP_AWAIT_FRAME, .want = *want, .rc = 1};
+	l.token = next_request(c);
+	char  body[IDENTIFY_MAX];
+	char *w = mp_encode_array(body, 3);
+	w = mp_encode_uint(w, l.token);
+	w = mp_encode_str(w, want->system, (uint32_t)strlen(want->system));
+	w = mp_encode_str(w, path, (uint32_t)plen);
+	if (!add_lookup(c, &l)) {
+		return CASTY_ESTOPPED;
+	}
+	int rc = cst_transport_send(c->transport, want->host, want->port,
+		CST_KIND_IDENTIFY, body, (size_t)(w - body));
+	if (rc != 0) {
+		pthread_mutex_lock(&c->lock);
+		l.rc = rc;
+		pthread_mutex_unlock(&c->lock);
+	}
+	rc = await_lookup(c, &l, timeout_ms);
+	if (rc != 0) {
+		return rc;
+	}
+	uint32_t node = cst_node_dir_intern(c, &l.want);
+	if (node == 0) {
+		return -ENOMEM;
+	}
+	l.ref.node = node;
+	*out = l.ref;
+	return CASTY_OK;
+}
+
+int
+casty_cluster_lookup(casty_cluster *c, const char *uri, int64_t timeout_ms,
+	casty_ref *out)
+{
+	cst_address  want;
+	size_t       path_off, len;
+	const char  *root, *rest;
+	size_t       root_len, rest_len;
+	if (c == NULL || uri == NULL || out == NULL || timeout_ms < 0) {
+		return -EINVAL;
+	}
+	len = strlen(uri);
+	if (cst_address_parse(uri, len, &want, &path_off, NULL) != 0 ||
+	    !split_path(uri + path_off, len - path_off, &root, &root_len,
+		    &rest, &rest_len)) {
+		return -EINVAL;
+	}
+	if (!cst_address_same_endpoint(&want, &c->self)) {
+		return identify_remote(c, &want, uri + path_off,
+			len - path_off, timeout_ms, out);
+	}
+	if (want.uid != 0 && want.uid != c->self.uid) {
+		return -ENOENT; // an earlier run of this node
+	}
+	cst_lookup l = {.kind = CST_LOOKUP_AWAIT_ACTOR, .rc = 1};
+	if (!resolve_local(c, &l, uri + path_off, len - path_off)) {
+		int rc = await_lookup(c, &l, timeout_ms);
+		if (rc != 0) {
+			return rc;
+		}
+	}
+	if (l.ref.cell == NULL) {
+		return -ENOENT;
+	}
+	*out = l.ref;
+	return CASTY_OK;
+}
+
 void
 cst_remote_frame(casty_cluster *c, const cst_peer_addr *peer,
 	uint64_t incarnation, uint8_t kind, const uint8_t *body, size_t len)
@@ -281,95 +495,6 @@ cst_remote_frame(casty_cluster *c, const cst_peer_addr *peer,
 	}
 }
 
-// Sends the identify request and waits for its answer.
-static int
-identify(casty_cluster *c, const cst_address *want, const char *path,
-	size_t plen, int64_t timeout_ms, casty_ref *out)
-{
-	cst_lookup l = {.want = *want, .rc = 1};
-	// Relaxed: only distinct numbers matter.
-	l.request = atomic_fetch_add_explicit(&c->next_lookup, 1,
-			    memory_order_relaxed) + 1;
-	char  body[IDENTIFY_MAX];
-	char *w = mp_encode_array(body, 3);
-	w = mp_encode_uint(w, l.request);
-	w = mp_encode_str(w, want->system, (uint32_t)strlen(want->system));
-	w = mp_encode_str(w, path, (uint32_t)plen);
-
-	pthread_mutex_lock(&c->lock);
-	if (c->stopping) {
-		pthread_mutex_unlock(&c->lock);
-		return CASTY_ESTOPPED;
-	}
-	l.next = c->lookups;
-	c->lookups = &l;
-	pthread_mutex_unlock(&c->lock);
-
-	int rc = cst_transport_send(c->transport, want->host, want->port,
-		CST_KIND_IDENTIFY, body, (size_t)(w - body));
-	struct timespec deadline;
-	cst_node_deadline_after(&deadline, timeout_ms);
-	pthread_mutex_lock(&c->lock);
-	if (rc != 0) {
-		l.rc = rc;
-	}
-	while (l.rc == 1) {
-		if (pthread_cond_timedwait(&c->cond, &c->lock, &deadline) ==
-		    ETIMEDOUT) {
-			if (l.rc == 1) {
-				l.rc = -ETIMEDOUT;
-			}
-		}
-	}
-	cst_lookup **p = &c->lookups;
-	while (*p != &l) {
-		p = &(*p)->next;
-	}
-	*p = l.next;
-	pthread_mutex_unlock(&c->lock);
-	if (l.rc != 0) {
-		return l.rc;
-	}
-	uint32_t node = cst_node_dir_intern(c, &l.want);
-	if (node == 0) {
-		return -ENOMEM;
-	}
-	l.ref.node = node;
-	*out = l.ref;
-	return CASTY_OK;
-}
-
-int
-casty_cluster_lookup(casty_cluster *c, const char *uri, int64_t timeout_ms,
-	casty_ref *out)
-{
-	cst_address  want;
-	size_t       path_off, len;
-	const char  *name;
-	size_t       nlen;
-	if (c == NULL || uri == NULL || out == NULL || timeout_ms < 0) {
-		return -EINVAL;
-	}
-	len = strlen(uri);
-	if (cst_address_parse(uri, len, &want, &path_off, NULL) != 0 ||
-	    !root_path(uri + path_off, len - path_off, &name, &nlen)) {
-		return -EINVAL;
-	}
-	if (cst_address_same_endpoint(&want, &c->self)) {
-		if (want.uid != 0 && want.uid != c->self.uid) {
-			return -ENOENT; // an earlier run of this node
-		}
-		casty_ref ref = find_root(c, name, nlen);
-		if (ref.cell == NULL) {
-			return -ENOENT;
-		}
-		*out = ref;
-		return CASTY_OK;
-	}
-	return identify(c, &want, uri + path_off, len - path_off, timeout_ms,
-		out);
-}
-
 // ---- Start and stop ----
 
 void
@@ -384,10 +509,17 @@ cst_remote_stop(casty_cluster *c)
 {
 	pthread_mutex_lock(&c->lock);
 	c->stopping = true;
-	for (cst_lookup *l = c->lookups; l != NULL; l = l->next) {
+	for (cst_lookup **p = &c->lookups; *p != NULL;) {
+		cst_lookup *l = *p;
+		if (l->kind == CST_LOOKUP_SERVE) {
+			*p = l->next; // the asker times out
+			free(l);
+			continue;
+		}
 		if (l->rc == 1) {
 			l->rc = CASTY_ESTOPPED;
 		}
+		p = &l->next;
 	}
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->lock);

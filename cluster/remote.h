@@ -10,7 +10,8 @@
 // is a dead letter with its reason and disturbs nothing else.
 //
 // Looking up: casty_cluster_lookup asks a node which actor a path names
-// (an identify request and its reply) and makes a ref of the answer.
+// (an identify request and its reply) and makes a ref of the answer; the
+// node resolves the path down its actor tree (cst_identify).
 #ifndef CASTY_CLUSTER_REMOTE_H
 #define CASTY_CLUSTER_REMOTE_H
 
@@ -18,6 +19,7 @@
 #include <stdint.h>
 
 #include "cluster/node.h"
+#include "runtime/msg.h"
 
 /**
  * cst_remote_start readies c for remote messaging (installs the remote
@@ -39,5 +41,11 @@ void cst_remote_stop(casty_cluster *c);
  */
 void cst_remote_frame(casty_cluster *c, const cst_peer_addr *peer,
 	uint64_t incarnation, uint8_t kind, const uint8_t *body, size_t len);
+
+/**
+ * cst_remote_identified takes the answer of a path's resolution that this
+ * node's actor received. Thread: the cluster actor's worker.
+ */
+void cst_remote_identified(casty_cluster *c, const cst_identified *a);
 
 #endif // CASTY_CLUSTER_REMOTE_H

@@ -790,6 +790,42 @@ start(casty_cell *cell)
 	}
 }
 
+// One hop of a cst_identify: the path ends here, or goes on to a named
+// child of ours (read here, on the worker that owns them), or nowhere.
+static void
+identify(casty_cell *cell, const cst_sys_identify *m)
+{
+	const char *rest = m->path + m->offset;
+	casty_ref   found = CASTY_REF_NONE;
+	if (cell->status == CST_DEAD) {
+		// found stays none
+	} else if (rest[0] == '\0') {
+		found = cst_cell_ref(cell);
+	} else if (rest[0] == '/') {
+		const char *end = strchr(rest + 1, '/');
+		size_t      n = end != NULL ? (size_t)(end - rest - 1)
+					    : strlen(rest + 1);
+		char        name[CST_ACTOR_NAME_MAX + 1];
+		casty_cell *child = NULL;
+		if (n > 0 && n <= CST_ACTOR_NAME_MAX) {
+			memcpy(name, rest + 1, n);
+			name[n] = '\0';
+			child = find_child(cell, name);
+		}
+		if (child != NULL) {
+			cst_sys_identify next = *m;
+			next.offset = m->offset + 1 + (uint32_t)n;
+			cst_send_sys(cst_cell_ref(child), &cst_sys_identify__type,
+				&next);
+			return;
+		}
+	}
+	cst_identified a = {m->request, found};
+	cst_deliver(m->reply_to.cell, cst_msg_new(&cst_identified__type,
+					      CASTY_TAG_UNKNOWN, &a,
+					      m->reply_to.gen));
+}
+
 static void
 handle_system(casty_cell *cell, casty_msg *msg)
 {
@@ -843,6 +879,8 @@ handle_system(casty_cell *cell, casty_msg *msg)
 		if (cell->status == CST_ALIVE) {
 			fail(cell, (const cst_failure *)(const void *)msg->payload);
 		}
+	} else if (t == &cst_sys_identify__type) {
+		identify(cell, (const cst_sys_identify *)(const void *)msg->payload);
 	} else if (t == &cst_sys_timer__type) {
 		casty_msg *fired = cst_actor_timer_fired(cell, msg);
 		if (fired != NULL) {

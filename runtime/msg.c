@@ -27,6 +27,10 @@ SYSTEM_TYPE(cst_sys_stop);
 SYSTEM_TYPE(cst_sys_watch);
 SYSTEM_TYPE(cst_sys_child_stopped);
 SYSTEM_TYPE(cst_sys_timer);
+SYSTEM_TYPE(cst_sys_identify);
+const casty_msg_type cst_identified__type = {"cst_identified",
+	sizeof(cst_identified), alignof(cst_identified), 0, CST_MSG_INTERNAL,
+	NULL};
 const casty_msg_type cst_sys_unwatch__type = {"cst_sys_unwatch",
 	sizeof(cst_sys_watch), alignof(cst_sys_watch), 0, CASTY_MSG_SYSTEM,
 	NULL};
@@ -135,6 +139,15 @@ cst_dead_letter(casty_cell *cell, casty_msg *msg, int reason)
 {
 	casty_system *sys = cell->sys;
 
+	if (msg->type == &cst_sys_identify__type) {
+		// The path led to an actor that is gone: nobody has it.
+		const cst_sys_identify *m = (const void *)msg->payload;
+		cst_identified          a = {m->request, CASTY_REF_NONE};
+		cst_deliver(m->reply_to.cell, cst_msg_new(&cst_identified__type,
+						      CASTY_TAG_UNKNOWN, &a,
+						      m->reply_to.gen));
+		return;
+	}
 	if (msg->type == &cst_sys_watch__type) {
 		// Watching an actor that is gone: it is terminated already.
 		const cst_sys_watch *w = (const void *)msg->payload;
@@ -241,6 +254,25 @@ cst_send_sys(casty_ref ref, const casty_msg_type *type, const void *payload)
 {
 	cst_deliver(ref.cell, cst_msg_new(type, CASTY_TAG_UNKNOWN, payload,
 				      ref.gen));
+}
+
+int
+cst_identify(casty_ref root, const char *path, size_t len, casty_ref reply_to,
+	uint64_t request)
+{
+	if (len >= CST_IDENTIFY_PATH_MAX) {
+		return -ENAMETOOLONG;
+	}
+	casty_msg *msg = cst_msg_new(
+		&cst_sys_identify__type, CASTY_TAG_UNKNOWN, NULL, root.gen);
+	cst_sys_identify *m = (void *)msg->payload;
+	m->reply_to = reply_to;
+	m->request = request;
+	m->offset = 0;
+	memcpy(m->path, path, len);
+	m->path[len] = '\0';
+	cst_deliver(root.cell, msg);
+	return 0;
 }
 
 int

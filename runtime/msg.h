@@ -77,6 +77,24 @@ typedef struct cst_sys_timer { // an actor timer fired (actor_timers.c)
 	uint64_t id;
 } cst_sys_timer;
 
+// Which actor a path names (cst_identify): the request travels down the
+// tree, one named child per hop, each hop handled by the actor whose
+// children it reads; the actor the path ends at, or the first that lacks
+// the next name, answers reply_to with a cst_identified.
+#define CST_IDENTIFY_PATH_MAX 512
+typedef struct cst_sys_identify {
+	casty_ref reply_to;
+	uint64_t  request;
+	uint32_t  offset; // where the rest of the path starts, at a '/'
+	char      path[CST_IDENTIFY_PATH_MAX];
+} cst_sys_identify;
+// The answer; ref is CASTY_REF_NONE when no actor has the path. Internal:
+// it reaches a handler without a protocol (the cluster node's).
+typedef struct cst_identified {
+	uint64_t  request;
+	casty_ref ref;
+} cst_identified;
+
 extern const casty_msg_type cst_sys_start__type;
 extern const casty_msg_type cst_sys_stop__type;
 extern const casty_msg_type cst_sys_watch__type;
@@ -85,6 +103,17 @@ extern const casty_msg_type cst_sys_child_stopped__type;
 extern const casty_msg_type cst_sys_failed__type;       // to itself
 extern const casty_msg_type cst_sys_child_failed__type; // to the parent
 extern const casty_msg_type cst_sys_timer__type;
+extern const casty_msg_type cst_sys_identify__type;
+extern const casty_msg_type cst_identified__type;
+
+/**
+ * cst_identify asks which descendant of the root actor `root` the path
+ * (below the root: "" for the root itself, "/child/grandchild" otherwise)
+ * names; the answer goes to reply_to as a cst_identified with request.
+ * Returns 0, or -ENAMETOOLONG. Thread: any.
+ */
+int cst_identify(casty_ref root, const char *path, size_t len,
+	casty_ref reply_to, uint64_t request);
 
 /** cst_send_sys sends a system message to ref. Thread: any. */
 void cst_send_sys(casty_ref ref, const casty_msg_type *type,

@@ -146,11 +146,13 @@ CASTY_API int casty_cluster_members(
 CASTY_API int casty_cluster_leave(casty_cluster *c);
 
 /**
- * casty_cluster_lookup finds the root actor that uri names on a node of
- * the cluster, "casty://system@host:port/name" (optionally
- * "...:port#incarnation/name" for one run of that node), and sets *out
- * to a ref of it (make it typed with P_ref_from). Only root actors are
- * found by path; refs to others travel in messages. Returns CASTY_OK,
+ * casty_cluster_lookup finds the actor that uri names on a node of the
+ * cluster (this one included), "casty://system@host:port/path" with the
+ * path of its names from the root ("/orders" or "/orders/worker-1";
+ * "...:port#incarnation/path" for one run of that node), and sets *out
+ * to a ref of it (make it typed with P_ref_from). The node resolves the
+ * path one actor at a time, each parent reading its own children.
+ * Returns CASTY_OK,
  * -EINVAL (not such a URI), -ENOENT (no such actor, or that run of the
  * node is gone), -ETIMEDOUT (no answer within timeout_ms, for example
  * while the node cannot be reached) or CASTY_ESTOPPED. Thread: any but a

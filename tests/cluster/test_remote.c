@@ -1,7 +1,7 @@
 // tests/cluster/test_remote.c: messages between actors of two cluster
 // nodes (cluster/remote.c, remote_codec.c, node_directory.c), each node
 // its own casty system in this one process, over loopback. A lookup
-// finds a root actor by its URI; tell, ask and reply_to refs work across
+// finds an actor by its URI (a root, or one below it by its path); tell, ask and reply_to refs work across
 // the nodes; one sender's messages arrive all and in order; a ref that
 // comes home is local again; messages of unknown types, of another
 // version of a type, or whose bytes do not fit their type become dead
@@ -20,6 +20,7 @@
 
 #include "cluster/node.h"
 #include "cluster/remote_codec.h"
+#include "runtime/cell.h"
 #include "runtime/type_registry.h"
 
 #define HOST "127.0.0.1"
@@ -336,9 +337,15 @@ Test(remote, lookups_of_what_is_not_there_fail_cleanly)
 		-ENOENT));
 	cr_assert(eq(int, casty_cluster_lookup(a.cluster, "http://x/y", 1, &r),
 		-EINVAL));
-	uri_of(&b, "a/b", uri, sizeof uri);
+	uri_of(&b, "counter/", uri, sizeof uri);
 	cr_assert(eq(int, casty_cluster_lookup(a.cluster, uri, 1, &r),
 		-EINVAL));
+	uri_of(&b, "x//y", uri, sizeof uri);
+	cr_assert(eq(int, casty_cluster_lookup(a.cluster, uri, 1, &r),
+		-EINVAL));
+	uri_of(&b, "nobody/child", uri, sizeof uri);
+	cr_assert(eq(int, casty_cluster_lookup(a.cluster, uri, WAIT_MS, &r),
+		-ENOENT));
 	// An earlier run of node b.
 	snprintf(uri, sizeof uri, "casty://remote-test@%s:%u#1/x", HOST,
 		b.port);
@@ -498,4 +505,56 @@ Test(remote, refs_through_a_stopped_node_fail)
 	cr_assert(eq(int,
 		casty_ask(a.sys, c, GetStats, reply_to, 1000, &reply),
 		CASTY_ESTOPPED));
+}
+
+// /parent spawns /parent/worker, which spawns /parent/worker/child.
+CASTY_SETUP(worker_setup, void)
+{
+	CounterMsg_ref child;
+	casty_ctx_spawn(ctx, CounterMsg, counter((counter_state){0}), "child",
+		&child);
+	return counter((counter_state){0});
+}
+
+CASTY_SETUP(parent_setup, void)
+{
+	CounterMsg_ref worker;
+	casty_ctx_spawn(ctx, CounterMsg, casty_setup(worker_setup, NULL, 0),
+		"worker", &worker);
+	return counter((counter_state){0});
+}
+
+Test(remote, actors_below_the_roots_are_found_by_their_path)
+{
+	casty_register(Stats);
+	CounterMsg_ref parent;
+	cr_assert(eq(int,
+		casty_spawn(b.sys, CounterMsg, casty_setup(parent_setup, NULL, 0),
+			"parent", &parent),
+		0));
+	char           uri[128];
+	CounterMsg_ref deep, local;
+	uri_of(&b, "parent/worker/child", uri, sizeof uri);
+	cr_assert(eq(int,
+		casty_cluster_lookup(a.cluster, uri, WAIT_MS, &deep.ref), 0));
+	cr_assert(ne(u32, deep.ref.node, 0));
+	cr_assert(eq(int, casty_tell(deep, Add, 3, 1), 0));
+	Stats st = stats_of(deep);
+	cr_assert(eq(i64, st.sum, 3));
+	// The same path looked up on its own node is the same actor.
+	cr_assert(eq(int,
+		casty_cluster_lookup(b.cluster, uri, WAIT_MS, &local.ref), 0));
+	cr_assert(eq(u32, local.ref.node, 0));
+	cr_assert(eq(u64, (uint64_t)(uintptr_t)deep.ref.cell,
+		cst_cell_id(local.ref.cell)));
+	cr_assert(eq(u32, deep.ref.gen, local.ref.gen));
+	casty_ref none;
+	uri_of(&b, "parent/worker/nobody", uri, sizeof uri);
+	cr_assert(eq(int, casty_cluster_lookup(a.cluster, uri, WAIT_MS, &none),
+		-ENOENT));
+	cr_assert(eq(int, casty_cluster_lookup(b.cluster, uri, WAIT_MS, &none),
+		-ENOENT));
+	uri_of(&b, "parent/worker/child/deeper", uri, sizeof uri);
+	cr_assert(eq(int, casty_cluster_lookup(a.cluster, uri, WAIT_MS, &none),
+		-ENOENT));
 }
