@@ -10,6 +10,8 @@
 
 #include <msgpuck.h>
 
+#include "persistence/msgpack_check.h"
+
 #include "cluster/node_directory.h"
 #include "cluster/remote_codec.h"
 #include "runtime/actor.h"
@@ -286,8 +288,8 @@ static void
 on_identify(casty_cluster *c, const cst_peer_addr *peer, const uint8_t *body,
 	size_t len)
 {
-	const char *r = (const char *)body, *end = r + len, *check = r;
-	if (len == 0 || mp_check(&check, end) != 0 || check != end ||
+	const char *r = (const char *)body;
+	if (!cst_msgpack_check(body, len) ||
 	    mp_typeof(*r) != MP_ARRAY || mp_decode_array(&r) != 3 ||
 	    mp_typeof(*r) != MP_UINT) {
 		return; // not an identify request: nothing to answer
@@ -350,9 +352,9 @@ static void
 on_identify_reply(casty_cluster *c, const cst_peer_addr *peer,
 	uint64_t incarnation, const uint8_t *body, size_t len)
 {
-	const char *r = (const char *)body, *end = r + len, *check = r;
+	const char *r = (const char *)body;
 	uint64_t    v[3];
-	if (len == 0 || mp_check(&check, end) != 0 || check != end ||
+	if (!cst_msgpack_check(body, len) ||
 	    mp_typeof(*r) != MP_ARRAY || mp_decode_array(&r) != 3) {
 		return;
 	}

@@ -1,6 +1,6 @@
 // cluster/remote_codec.c: message frames and refs on the wire (see
 // remote_codec.h). Decoding treats the bytes as hostile: the frame is
-// checked whole with mp_check first, and a ref must name this node with
+// checked whole (cst_msgpack_check) first, and a ref must name this node with
 // a cell id this system issued, or another node by a well-formed address.
 #include "cluster/remote_codec.h"
 
@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include <msgpuck.h>
+
+#include "persistence/msgpack_check.h"
 
 #include "cluster/node.h"
 #include "cluster/node_directory.h"
@@ -128,8 +130,8 @@ cst_wire_message_encode(casty_cluster *c, uint64_t incarnation, uint64_t id,
 int
 cst_wire_message_parse(const void *body, size_t len, cst_wire_message *out)
 {
-	const char *r = body, *end = r + len, *check = r;
-	if (len == 0 || mp_check(&check, end) != 0 || check != end ||
+	const char *r = body, *end = r + len;
+	if (!cst_msgpack_check(body, len) ||
 	    mp_typeof(*r) != MP_ARRAY || mp_decode_array(&r) != 4) {
 		return -EINVAL;
 	}

@@ -1,13 +1,15 @@
 // persistence/codec.c: MessagePack records of schema'd structs (see
-// codec.h), with msgpuck. Decoding treats the bytes as hostile: the whole
-// record is validated with mp_check before anything is read, and every
-// value is checked against its field's kind and range.
+// codec.h), with msgpuck. Decoding treats the bytes as hostile: the
+// record is validated whole (cst_msgpack_check) before anything is read,
+// and every value is checked against its field's kind and range.
 #include "persistence/codec.h"
 
 #include <errno.h>
 #include <string.h>
 
 #include <msgpuck.h>
+
+#include "persistence/msgpack_check.h"
 
 #include "runtime/field.h"
 #include "runtime/type_registry.h"
@@ -102,8 +104,7 @@ static int
 read_header(const char **r, const char *end, const char **name,
 	uint32_t *name_len, uint64_t *hash)
 {
-	const char *check = *r;
-	if (*r >= end || mp_check(&check, end) != 0 || check != end) {
+	if (*r >= end || !cst_msgpack_check(*r, (size_t)(end - *r))) {
 		return -EINVAL; // not exactly one well-formed value
 	}
 	if (mp_typeof(**r) != MP_ARRAY || mp_decode_array(r) != 4) {

@@ -25,7 +25,7 @@ typedef struct cst_codec_refs {
 	/** encode writes ref at w and returns the end of what it wrote. */
 	char *(*encode)(void *arg, casty_ref ref, char *w);
 	/**
-	 * decode reads one ref at *r (a value that mp_check has found
+	 * decode reads one ref at *r (a value that cst_msgpack_check has found
 	 * whole), moving *r past it. Returns 0 or -EINVAL.
 	 */
 	int (*decode)(void *arg, const char **r, casty_ref *out);

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <msgpuck.h>
+
+#include "persistence/msgpack_check.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +75,7 @@ print_string(const char *s, uint32_t len)
 	putchar('"');
 }
 
-// Prints one value that mp_check has validated; bounded depth.
+// Prints one value that cst_msgpack_check has validated; bounded depth.
 static void
 print_value(const char **p, int depth)
 {
@@ -147,9 +149,8 @@ print_value(const char **p, int depth)
 static void
 print_payload(const uint8_t *data, size_t len)
 {
-	const char *p = (const char *)data, *end = p + len;
-	const char *check = p;
-	if (len == 0 || mp_check(&check, end) != 0 || check != end ||
+	const char *p = (const char *)data;
+	if (!cst_msgpack_check(data, len) ||
 	    mp_typeof(*p) != MP_ARRAY || mp_decode_array(&p) != 4 ||
 	    mp_typeof(*p) != MP_UINT || mp_decode_uint(&p) != 1 ||
 	    mp_typeof(*p) != MP_STR) {
