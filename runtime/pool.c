@@ -48,13 +48,25 @@ cst_pool_class_of(size_t size)
 	return CST_POOL_CLASSES;
 }
 
+// Frees m's blocks to the envelope arena, through arena (NULL: the
+// thread's automatic cache).
 static void
-magazine_free_blocks(cst_magazine *m, unsigned c)
+magazine_free_blocks(cst_magazine *m, unsigned c,
+	const cst_envelope_cache *arena)
 {
 	for (uint32_t i = 0; i < m->count; i++) {
-		cst_free_sized(m->blocks[i], class_size[c]);
+		cst_envelope_free(arena, m->blocks[i], class_size[c]);
 	}
 	m->count = 0;
+}
+
+void
+cst_pool_init(cst_pool *pool)
+{
+	for (unsigned c = 0; c < CST_POOL_CLASSES; c++) {
+		pool->cls[c].loaded = pool->cls[c].previous = NULL;
+	}
+	cst_envelope_cache_init(&pool->arena);
 }
 
 static cst_magazine *
@@ -95,7 +107,7 @@ depot_exchange_for_full(unsigned c, cst_magazine *m)
 
 // Swaps the full magazine m for an empty one (never NULL).
 static cst_magazine *
-depot_exchange_for_empty(unsigned c, cst_magazine *m)
+depot_exchange_for_empty(cst_pool *pool, unsigned c, cst_magazine *m)
 {
 	cst_magazine *spill = NULL, *empty;
 
@@ -113,7 +125,7 @@ depot_exchange_for_empty(unsigned c, cst_magazine *m)
 	}
 	pthread_mutex_unlock(&depot.lock);
 	if (spill != NULL) {
-		magazine_free_blocks(spill, c);
+		magazine_free_blocks(spill, c, &pool->arena);
 		if (empty == NULL) {
 			return spill;
 		}
@@ -127,9 +139,10 @@ depot_exchange_for_empty(unsigned c, cst_magazine *m)
 }
 
 static void *
-fresh_block(unsigned c, size_t size)
+fresh_block(cst_pool *pool, unsigned c, size_t size)
 {
-	void *p = cst_alloc(c < CST_POOL_CLASSES ? class_size[c] : size);
+	void *p = cst_envelope_alloc(pool != NULL ? &pool->arena : NULL,
+		c < CST_POOL_CLASSES ? class_size[c] : size);
 	if (p == NULL) {
 		cst_oom("message");
 	}
@@ -140,7 +153,7 @@ void *
 cst_pool_get(cst_pool *pool, unsigned c, size_t size)
 {
 	if (pool == NULL || c >= CST_POOL_CLASSES) {
-		return fresh_block(c, size);
+		return fresh_block(pool, c, size);
 	}
 	cst_magazine *m = pool->cls[c].loaded;
 	if (m == NULL || m->count == 0) {
@@ -151,7 +164,7 @@ cst_pool_get(cst_pool *pool, unsigned c, size_t size)
 		} else {
 			cst_magazine *full = depot_exchange_for_full(c, prev);
 			if (full == NULL) {
-				return fresh_block(c, size);
+				return fresh_block(pool, c, size);
 			}
 			pool->cls[c].previous = m;
 			pool->cls[c].loaded = m = full;
@@ -163,12 +176,13 @@ cst_pool_get(cst_pool *pool, unsigned c, size_t size)
 void
 cst_pool_put(cst_pool *pool, unsigned c, void *p, size_t size)
 {
+	const cst_envelope_cache *arena = pool != NULL ? &pool->arena : NULL;
 	if (c >= CST_POOL_CLASSES) {
-		cst_free_sized(p, size);
+		cst_envelope_free(arena, p, size);
 		return;
 	}
 	if (pool == NULL) {
-		cst_free_sized(p, class_size[c]);
+		cst_envelope_free(NULL, p, class_size[c]);
 		return;
 	}
 	cst_magazine *m = pool->cls[c].loaded;
@@ -181,7 +195,7 @@ cst_pool_put(cst_pool *pool, unsigned c, void *p, size_t size)
 			// The previous one is full too (it goes to the depot) or
 			// missing: load an empty one.
 			cst_magazine *empty = prev != NULL
-				? depot_exchange_for_empty(c, prev)
+				? depot_exchange_for_empty(pool, c, prev)
 				: new_magazine();
 			pool->cls[c].previous = m;
 			pool->cls[c].loaded = m = empty;
@@ -197,12 +211,13 @@ cst_pool_fini(cst_pool *pool)
 		cst_magazine *ms[2] = {pool->cls[c].loaded, pool->cls[c].previous};
 		for (int i = 0; i < 2; i++) {
 			if (ms[i] != NULL) {
-				magazine_free_blocks(ms[i], c);
+				magazine_free_blocks(ms[i], c, &pool->arena);
 				magazine_destroy(ms[i]);
 			}
 		}
 		pool->cls[c].loaded = pool->cls[c].previous = NULL;
 	}
+	cst_envelope_cache_fini(&pool->arena);
 }
 
 void
@@ -213,7 +228,7 @@ cst_pool_depot_drain(void)
 		while (depot.full[c] != NULL) {
 			cst_magazine *m = depot.full[c];
 			depot.full[c] = m->next;
-			magazine_free_blocks(m, c);
+			magazine_free_blocks(m, c, NULL);
 			magazine_destroy(m);
 		}
 		depot.nfull[c] = 0;

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "runtime/envelope_arena.h"
+
 // Envelope size classes: 32, 64, 128, 256 and 512 bytes (jemalloc's own
 // small classes, so no block wastes a tail); larger envelopes come from
 // jemalloc directly (class CST_POOL_CLASSES).
@@ -20,22 +22,28 @@ typedef struct cst_pool {
 		cst_magazine *loaded;   // blocks are taken from and put here
 		cst_magazine *previous; // the last one, full or empty
 	} cls[CST_POOL_CLASSES];
+	cst_envelope_cache arena; // where new blocks come from, old ones go
 } cst_pool;
+
+/** cst_pool_init readies an empty pool for a worker. */
+void cst_pool_init(cst_pool *pool);
 
 /** cst_pool_class_of returns the class of an envelope of size bytes. */
 unsigned cst_pool_class_of(size_t size);
 
 /**
  * cst_pool_get returns a block of class c (size bytes are needed) from
- * pool, or from jemalloc when pool is NULL (not a worker) or runs dry.
+ * pool, or from the envelope arena when pool is NULL (not a worker) or
+ * runs dry.
  * Aborts on out-of-memory.
  */
 void *cst_pool_get(cst_pool *pool, unsigned c, size_t size);
 
-/** cst_pool_put frees a block of class c into pool (or to jemalloc). */
+/** cst_pool_put frees a block of class c into pool (or to the arena). */
 void cst_pool_put(cst_pool *pool, unsigned c, void *p, size_t size);
 
-/** cst_pool_fini frees every cached block. Thread: single. */
+/** cst_pool_fini frees every cached block and the pool's cache of the
+ * arena. Thread: single. */
 void cst_pool_fini(cst_pool *pool);
 
 /**

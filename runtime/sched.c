@@ -568,7 +568,11 @@ cst_sched_start(cst_sched *s, casty_system *sys, unsigned nworkers,
 		atomic_init(&w->hot, NULL);
 		atomic_init(&w->runs, 0);
 		atomic_init(&w->rescue_seen, 0);
+		cst_pool_init(&w->pool);
 		if (cst_deque_init(&w->deque) != 0) {
+			for (unsigned j = 0; j <= i; j++) {
+				cst_pool_fini(&s->workers[j].pool);
+			}
 			for (unsigned j = 0; j < i; j++) {
 				cst_deque_fini(&s->workers[j].deque);
 			}
