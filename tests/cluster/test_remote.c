@@ -324,26 +324,28 @@ Test(remote, reply_to_refs_work_both_ways_and_come_home_local)
 	cr_assert(casty_ref_eq(p.back, collector.ref));
 }
 
+// The result of looking up name on node n through c.
+static int
+lookup_rc(casty_cluster *c, const node *n, const char *name)
+{
+	char      uri[128];
+	casty_ref r;
+	uri_of(n, name, uri, sizeof uri);
+	return casty_cluster_lookup(c, uri, WAIT_MS, &r);
+}
+
 Test(remote, lookups_of_what_is_not_there_fail_cleanly)
 {
 	casty_ref r;
 	char      uri[128];
-	uri_of(&b, "nobody", uri, sizeof uri);
-	cr_assert(eq(int, casty_cluster_lookup(a.cluster, uri, WAIT_MS, &r),
-		-ENOENT));
-	snprintf(uri, sizeof uri, "casty://other-system@%s:%u/counter", HOST,
-		b.port);
-	cr_assert(eq(int, casty_cluster_lookup(a.cluster, uri, WAIT_MS, &r),
-		-ENOENT));
+	cr_assert(eq(int, lookup_rc(a.cluster, &b, "nobody"), -ENOENT));
+	cr_assert(eq(int, lookup_rc(a.cluster, &b, "nobody/child"), -ENOENT));
+	cr_assert(eq(int, lookup_rc(a.cluster, &b, "counter/"), -EINVAL));
+	cr_assert(eq(int, lookup_rc(a.cluster, &b, "x//y"), -EINVAL));
 	cr_assert(eq(int, casty_cluster_lookup(a.cluster, "http://x/y", 1, &r),
 		-EINVAL));
-	uri_of(&b, "counter/", uri, sizeof uri);
-	cr_assert(eq(int, casty_cluster_lookup(a.cluster, uri, 1, &r),
-		-EINVAL));
-	uri_of(&b, "x//y", uri, sizeof uri);
-	cr_assert(eq(int, casty_cluster_lookup(a.cluster, uri, 1, &r),
-		-EINVAL));
-	uri_of(&b, "nobody/child", uri, sizeof uri);
+	snprintf(uri, sizeof uri, "casty://other-system@%s:%u/counter", HOST,
+		b.port);
 	cr_assert(eq(int, casty_cluster_lookup(a.cluster, uri, WAIT_MS, &r),
 		-ENOENT));
 	// An earlier run of node b.
@@ -548,13 +550,10 @@ Test(remote, actors_below_the_roots_are_found_by_their_path)
 	cr_assert(eq(u64, (uint64_t)(uintptr_t)deep.ref.cell,
 		cst_cell_id(local.ref.cell)));
 	cr_assert(eq(u32, deep.ref.gen, local.ref.gen));
-	casty_ref none;
-	uri_of(&b, "parent/worker/nobody", uri, sizeof uri);
-	cr_assert(eq(int, casty_cluster_lookup(a.cluster, uri, WAIT_MS, &none),
+	cr_assert(eq(int, lookup_rc(a.cluster, &b, "parent/worker/nobody"),
 		-ENOENT));
-	cr_assert(eq(int, casty_cluster_lookup(b.cluster, uri, WAIT_MS, &none),
+	cr_assert(eq(int, lookup_rc(b.cluster, &b, "parent/worker/nobody"),
 		-ENOENT));
-	uri_of(&b, "parent/worker/child/deeper", uri, sizeof uri);
-	cr_assert(eq(int, casty_cluster_lookup(a.cluster, uri, WAIT_MS, &none),
-		-ENOENT));
+	cr_assert(eq(int,
+		lookup_rc(a.cluster, &b, "parent/worker/child/deeper"), -ENOENT));
 }
