@@ -10,8 +10,6 @@
 
 #include <msgpuck.h>
 
-#include "persistence/msgpack_check.h"
-
 #include "cluster/node_directory.h"
 #include "cluster/remote_codec.h"
 #include "runtime/actor.h"
@@ -194,24 +192,6 @@ find_root(casty_cluster *c, const char *name, size_t len)
 	return ref;
 }
 
-// Splits "/root/rest..." into the root's name and the rest ("" or
-// "/child..."); false for what is no path.
-static bool
-split_path(const char *path, size_t len, const char **root, size_t *root_len,
-	const char **rest, size_t *rest_len)
-{
-	if (len < 2 || path[0] != '/' || path[len - 1] == '/' ||
-	    memchr(path, '\0', len) != NULL || len >= CST_IDENTIFY_PATH_MAX) {
-		return false;
-	}
-	const char *slash = memchr(path + 1, '/', len - 1);
-	*root = path + 1;
-	*root_len = slash != NULL ? (size_t)(slash - path - 1) : len - 1;
-	*rest = path + 1 + *root_len;
-	*rest_len = len - 1 - *root_len;
-	return *root_len > 0 && (*rest_len == 0 || !strstr(*rest, "//"));
-}
-
 static uint64_t
 next_request(casty_cluster *c)
 {
@@ -268,7 +248,7 @@ resolve_local(casty_cluster *c, cst_lookup *l, const char *path, size_t len)
 	const char *root, *rest;
 	size_t      root_len, rest_len;
 	l->ref = CASTY_REF_NONE;
-	if (!split_path(path, len, &root, &root_len, &rest, &rest_len)) {
+	if (!cst_wire_path_split(path, len, &root, &root_len, &rest, &rest_len)) {
 		return true;
 	}
 	casty_ref r = find_root(c, root, root_len);
@@ -288,25 +268,13 @@ static void
 on_identify(casty_cluster *c, const cst_peer_addr *peer, const uint8_t *body,
 	size_t len)
 {
-	const char *r = (const char *)body;
-	if (!cst_msgpack_check(body, len) ||
-	    mp_typeof(*r) != MP_ARRAY || mp_decode_array(&r) != 3 ||
-	    mp_typeof(*r) != MP_UINT) {
+	cst_wire_identify q;
+	if (cst_wire_identify_parse(body, len, &q) != 0) {
 		return; // not an identify request: nothing to answer
 	}
-	uint64_t request = mp_decode_uint(&r);
-	if (mp_typeof(*r) != MP_STR) {
-		return;
-	}
-	uint32_t    slen, plen;
-	const char *system = mp_decode_str(&r, &slen);
-	if (mp_typeof(*r) != MP_STR) {
-		return;
-	}
-	const char *path = mp_decode_str(&r, &plen);
-	if (slen != strlen(c->self.system) ||
-	    memcmp(system, c->self.system, slen) != 0) {
-		send_identify_reply(c, peer, request, CASTY_REF_NONE);
+	if (q.system_len != strlen(c->self.system) ||
+	    memcmp(q.system, c->self.system, q.system_len) != 0) {
+		send_identify_reply(c, peer, q.request, CASTY_REF_NONE);
 		return;
 	}
 	cst_lookup *l = calloc(1, sizeof(*l));
@@ -315,9 +283,9 @@ on_identify(casty_cluster *c, const cst_peer_addr *peer, const uint8_t *body,
 	}
 	l->kind = CST_LOOKUP_SERVE;
 	l->peer = *peer;
-	l->request = request;
-	if (resolve_local(c, l, path, plen)) {
-		send_identify_reply(c, peer, request, l->ref);
+	l->request = q.request;
+	if (resolve_local(c, l, q.path, q.path_len)) {
+		send_identify_reply(c, peer, q.request, l->ref);
 		free(l);
 	}
 }
@@ -352,17 +320,9 @@ static void
 on_identify_reply(casty_cluster *c, const cst_peer_addr *peer,
 	uint64_t incarnation, const uint8_t *body, size_t len)
 {
-	const char *r = (const char *)body;
-	uint64_t    v[3];
-	if (!cst_msgpack_check(body, len) ||
-	    mp_typeof(*r) != MP_ARRAY || mp_decode_array(&r) != 3) {
+	uint64_t v[3];
+	if (cst_wire_identify_reply_parse(body, len, &v[0], &v[1], &v[2]) != 0) {
 		return;
-	}
-	for (int i = 0; i < 3; i++) {
-		if (mp_typeof(*r) != MP_UINT) {
-			return;
-		}
-		v[i] = mp_decode_uint(&r);
 	}
 	pthread_mutex_lock(&c->lock);
 	cst_lookup *l = c->lookups;
@@ -455,7 +415,7 @@ casty_cluster_lookup(casty_cluster *c, const char *uri, int64_t timeout_ms,
 	}
 	len = strlen(uri);
 	if (cst_address_parse(uri, len, &want, &path_off, NULL) != 0 ||
-	    !split_path(uri + path_off, len - path_off, &root, &root_len,
+	    !cst_wire_path_split(uri + path_off, len - path_off, &root, &root_len,
 		    &rest, &rest_len)) {
 		return -EINVAL;
 	}

@@ -14,6 +14,7 @@
 #include "cluster/node.h"
 #include "cluster/node_directory.h"
 #include "runtime/cell.h"
+#include "runtime/msg.h"
 
 // ["casty://...#uid", id, gen]
 #define WIRE_REF_MAX (1 + 5 + CST_ADDRESS_TEXT_MAX + 9 + 5)
@@ -152,4 +153,60 @@ cst_wire_message_parse(const void *body, size_t len, cst_wire_message *out)
 	out->record_len = (size_t)(end - r);
 	return cst_codec_type_name(r, out->record_len, &out->type_name,
 		&out->type_name_len, &out->schema_hash);
+}
+
+int
+cst_wire_identify_parse(const void *body, size_t len, cst_wire_identify *out)
+{
+	const char *r = body;
+	if (!cst_msgpack_check(body, len) || mp_typeof(*r) != MP_ARRAY ||
+	    mp_decode_array(&r) != 3 || mp_typeof(*r) != MP_UINT) {
+		return -EINVAL;
+	}
+	out->request = mp_decode_uint(&r);
+	if (mp_typeof(*r) != MP_STR) {
+		return -EINVAL;
+	}
+	out->system = mp_decode_str(&r, &out->system_len);
+	if (mp_typeof(*r) != MP_STR) {
+		return -EINVAL;
+	}
+	out->path = mp_decode_str(&r, &out->path_len);
+	return 0;
+}
+
+int
+cst_wire_identify_reply_parse(const void *body, size_t len,
+	uint64_t *request, uint64_t *id, uint64_t *gen)
+{
+	const char *r = body;
+	uint64_t   *v[3] = {request, id, gen};
+	if (!cst_msgpack_check(body, len) || mp_typeof(*r) != MP_ARRAY ||
+	    mp_decode_array(&r) != 3) {
+		return -EINVAL;
+	}
+	for (int i = 0; i < 3; i++) {
+		if (mp_typeof(*r) != MP_UINT) {
+			return -EINVAL;
+		}
+		*v[i] = mp_decode_uint(&r);
+	}
+	return 0;
+}
+
+bool
+cst_wire_path_split(const char *path, size_t len, const char **root,
+	size_t *root_len, const char **rest, size_t *rest_len)
+{
+	if (len < 2 || path[0] != '/' || path[len - 1] == '/' ||
+	    memchr(path, '\0', len) != NULL || len >= CST_IDENTIFY_PATH_MAX ||
+	    memmem(path, len, "//", 2) != NULL) {
+		return false;
+	}
+	const char *slash = memchr(path + 1, '/', len - 1);
+	*root = path + 1;
+	*root_len = slash != NULL ? (size_t)(slash - path - 1) : len - 1;
+	*rest = path + 1 + *root_len;
+	*rest_len = len - 1 - *root_len;
+	return true;
 }

@@ -12,6 +12,7 @@
 #ifndef CASTY_CLUSTER_REMOTE_CODEC_H
 #define CASTY_CLUSTER_REMOTE_CODEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,5 +56,38 @@ typedef struct cst_wire_message {
  */
 int cst_wire_message_parse(const void *body, size_t len,
 	cst_wire_message *out);
+
+/**
+ * An identify request, [request, "system", "/path"], asks which actor
+ * path names on the node; its reply, [request, cell id, gen], names it
+ * (cell id 0: none). Strings point into the body and are not terminated.
+ */
+typedef struct cst_wire_identify {
+	uint64_t    request;
+	const char *system;
+	uint32_t    system_len;
+	const char *path;
+	uint32_t    path_len;
+} cst_wire_identify;
+
+/** cst_wire_identify_parse checks and splits a request: 0 or -EINVAL. */
+int cst_wire_identify_parse(const void *body, size_t len,
+	cst_wire_identify *out);
+
+/**
+ * cst_wire_identify_reply_parse checks a reply and gives its three
+ * numbers: 0 or -EINVAL.
+ */
+int cst_wire_identify_reply_parse(const void *body, size_t len,
+	uint64_t *request, uint64_t *id, uint64_t *gen);
+
+/**
+ * cst_wire_path_split splits a path of actor names, "/root/child/...",
+ * into the root's name and the rest ("" or "/child/..."), pointing into
+ * path (len bytes, no terminator needed). False for anything else: no
+ * leading '/', an empty name, a trailing '/', a NUL, too long.
+ */
+bool cst_wire_path_split(const char *path, size_t len, const char **root,
+	size_t *root_len, const char **rest, size_t *rest_len);
 
 #endif // CASTY_CLUSTER_REMOTE_CODEC_H

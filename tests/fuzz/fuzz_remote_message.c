@@ -1,10 +1,13 @@
 // tests/fuzz/fuzz_remote_message.c: libFuzzer target for what a node
-// reads from another node's message frames (cluster/remote_codec.c and
-// the schema codec it drives, persistence/codec.c): on any input nothing
-// reads out of bounds, and whatever decodes survives a re-encoding
-// unchanged. Refs are decoded against a real (idle) system, so a ref
-// naming this node is checked against its cells. Built and run by
-// tools/fuzz.sh.
+// reads from another node's message and identify frames
+// (cluster/remote_codec.c and the schema codec it drives,
+// persistence/codec.c): on any input nothing reads out of bounds, and a
+// message that decodes survives a re-encoding unchanged. Refs are decoded
+// against a real (idle) system, so a ref naming this node is checked
+// against its cells. Every input also goes through the identify request
+// and reply parsers and, when it parses, its path through the splitter
+// (the strings are not terminated: reading past them is the bug to find).
+// Built and run by tools/fuzz.sh.
 #include <stdalign.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -57,6 +60,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cst_wire_message                m;
 	bool                            other;
 
+	cst_wire_identify q;
+	uint64_t          v[3];
+	if (cst_wire_identify_parse(data, size, &q) == 0) {
+		const char *root, *rest;
+		size_t      root_len, rest_len;
+		if (cst_wire_path_split(q.path, q.path_len, &root, &root_len,
+			    &rest, &rest_len) &&
+		    (root_len == 0 || root_len + rest_len + 1 != q.path_len)) {
+			abort(); // the parts must add up to the path
+		}
+	}
+	(void)cst_wire_identify_reply_parse(data, size, &v[0], &v[1], &v[2]);
 	if (cst_wire_message_parse(data, size, &m) != 0) {
 		return 0;
 	}
