@@ -17,6 +17,7 @@
 #include "runtime/cell.h"
 #include "runtime/msg.h"
 #include "runtime/remote.h"
+#include "runtime/sched.h"
 #include "runtime/system.h"
 #include "runtime/type_registry.h"
 
@@ -412,6 +413,9 @@ casty_cluster_lookup(casty_cluster *c, const char *uri, int64_t timeout_ms,
 	size_t       root_len, rest_len;
 	if (c == NULL || uri == NULL || out == NULL || timeout_ms < 0) {
 		return -EINVAL;
+	}
+	if (cst_tls_worker != NULL) {
+		return -EDEADLK; // the answer may need this very worker
 	}
 	len = strlen(uri);
 	if (cst_address_parse(uri, len, &want, &path_off, NULL) != 0 ||

@@ -155,8 +155,9 @@ CASTY_API int casty_cluster_leave(casty_cluster *c);
  * Returns CASTY_OK,
  * -EINVAL (not such a URI), -ENOENT (no such actor, or that run of the
  * node is gone), -ETIMEDOUT (no answer within timeout_ms, for example
- * while the node cannot be reached) or CASTY_ESTOPPED. Thread: any but a
- * worker, not during casty_cluster_stop. Blocks: up to timeout_ms.
+ * while the node cannot be reached), -EDEADLK (called from a handler,
+ * whose worker the answer may need) or CASTY_ESTOPPED. Thread: any but
+ * a worker, not during casty_cluster_stop. Blocks: up to timeout_ms.
  */
 CASTY_API int casty_cluster_lookup(casty_cluster *c, const char *uri,
 	int64_t timeout_ms, casty_ref *out);

@@ -557,3 +557,35 @@ Test(remote, actors_below_the_roots_are_found_by_their_path)
 	cr_assert(eq(int,
 		lookup_rc(a.cluster, &b, "parent/worker/child/deeper"), -ENOENT));
 }
+
+// A handler that tries a lookup: refused, not blocked.
+static int lookup_in_handler_rc = 1;
+
+CASTY_HANDLER(looker_receive, void)
+{
+	casty_ref r;
+	int       rc = casty_cluster_lookup(b.cluster,
+		      "casty://remote-test@127.0.0.1:1/x", 1000, &r);
+	pthread_mutex_lock(&lock);
+	lookup_in_handler_rc = rc;
+	npongs++;
+	pthread_cond_broadcast(&cond);
+	pthread_mutex_unlock(&lock);
+	return casty_same();
+}
+
+Test(remote, a_lookup_from_a_handler_is_refused)
+{
+	CollectorMsg_ref looker;
+	cr_assert(eq(int,
+		casty_spawn(b.sys, CollectorMsg,
+			casty_receive(looker_receive, NULL, 0), "looker", &looker),
+		0));
+	cr_assert(eq(int, casty_tell(looker, Pong, 1, CASTY_REF_NONE,
+				  CASTY_REF_NONE),
+		0));
+	cr_assert(wait_count(&npongs, 1));
+	pthread_mutex_lock(&lock);
+	cr_assert(eq(int, lookup_in_handler_rc, -EDEADLK));
+	pthread_mutex_unlock(&lock);
+}
