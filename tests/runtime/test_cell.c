@@ -4,6 +4,7 @@
 // the network (cluster/), so any value must be safe to try.
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <pthread.h>
 
 #include "runtime/cell.h"
 #include "support/system_fixture.h"
@@ -64,4 +65,47 @@ Test(cell, ids_of_two_systems_are_their_own)
 	atomic_fetch_add(&b->gen, 1);
 	cst_cell_release(b);
 	casty_system_destroy(other);
+}
+
+// One thread allocates cells (adding chunks, and directory pages) and
+// publishes their ids; another resolves each id as soon as it sees it,
+// without the slab's lock: it must find the very cell.
+#define RACE_CELLS 20000
+static casty_cell *race_cells[RACE_CELLS];
+static uint64_t    race_ids[RACE_CELLS];
+static atomic_int  race_published;
+
+static void *
+allocator(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < RACE_CELLS; i++) {
+		race_cells[i] = cst_cell_alloc(sys, CST_CELL_ACTOR);
+		race_ids[i] = cst_cell_id(race_cells[i]);
+		atomic_store_explicit(&race_published, i + 1,
+			memory_order_release);
+	}
+	return NULL;
+}
+
+Test(cell, ids_resolve_while_chunks_are_added)
+{
+	pthread_t t;
+	cr_assert(eq(int, pthread_create(&t, NULL, allocator, NULL), 0));
+	int  checked = 0;
+	long wrong = 0;
+	while (checked < RACE_CELLS) {
+		int n = atomic_load_explicit(&race_published,
+			memory_order_acquire);
+		for (; checked < n; checked++) {
+			wrong += cst_cell_by_id(sys, race_ids[checked]) !=
+				 race_cells[checked];
+		}
+	}
+	pthread_join(t, NULL);
+	cr_assert(eq(long, wrong, 0));
+	for (int i = 0; i < RACE_CELLS; i++) {
+		atomic_fetch_add(&race_cells[i]->gen, 1);
+		cst_cell_release(race_cells[i]);
+	}
 }
