@@ -261,3 +261,25 @@ cst_address_parse(const char *text, size_t len, cst_address *out,
 	}
 	return 0;
 }
+
+int
+cst_address_search(const void *base, uint32_t n, size_t stride,
+    const cst_address *key)
+{
+	uint32_t lo = 0, hi = n;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		const cst_address *a = (const cst_address *)(const void *)(
+		    (const char *)base + (size_t)mid * stride);
+		int c = cst_address_compare(a, key);
+		if (c == 0) {
+			return (int)mid;
+		}
+		if (c < 0) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return -(int)lo - 1;
+}

@@ -80,4 +80,13 @@ int cst_address_format(const cst_address *a, char *buf, size_t cap);
 int cst_address_parse(const char *text, size_t len, cst_address *out,
     size_t *path_off, const char **why);
 
+/**
+ * cst_address_search finds key in n addresses sorted by
+ * cst_address_compare, the first at base and each stride bytes after the
+ * one before (an address field of an array of structs). Returns its
+ * index, or -(the index where it would go) - 1.
+ */
+int cst_address_search(const void *base, uint32_t n, size_t stride,
+    const cst_address *key);
+
 #endif // CASTY_CLUSTER_ADDRESS_H

@@ -144,16 +144,7 @@ cst_member_table_leader_actions(cst_member_table *t, const cst_address *self,
 	if (changed == 0) {
 		return 0;
 	}
-	// Rows about removed members can never matter again.
-	uint32_t kept = 0;
-	for (uint32_t r = 0; r < t->nreach; r++) {
-		const cst_reach_row *row = &t->reach[r];
-		if (t->member[row->observer].status != CST_MEMBER_REMOVED &&
-		    t->member[row->subject].status != CST_MEMBER_REMOVED) {
-			t->reach[kept++] = *row;
-		}
-	}
-	t->nreach = kept;
+	cst_member_table_prune_rows(t);
 	int rc    = cst_vclock_increment(&t->version, self);
 	if (rc != 0) {
 		return rc; // not reached: checked above

@@ -38,20 +38,9 @@ cst_member_table_init(cst_member_table *t)
 int
 cst_member_table_find(const cst_member_table *t, const cst_address *addr)
 {
-	uint32_t lo = 0, hi = t->nmembers;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		int      c = cst_address_compare(&t->member[mid].address, addr);
-		if (c == 0) {
-			return (int)mid;
-		}
-		if (c < 0) {
-			lo = mid + 1;
-		} else {
-			hi = mid;
-		}
-	}
-	return -1;
+	int i = cst_address_search(&t->member[0].address, t->nmembers,
+	    sizeof(t->member[0]), addr);
+	return i >= 0 ? i : -1;
 }
 
 static bool
@@ -174,9 +163,8 @@ insert_member(cst_member_table *t, uint32_t at, const cst_member *m)
 	}
 }
 
-// Drops the rows that touch a removed member; they can never matter again.
-static void
-prune_rows(cst_member_table *t)
+void
+cst_member_table_prune_rows(cst_member_table *t)
 {
 	uint32_t kept = 0;
 	for (uint32_t r = 0; r < t->nreach; r++) {
@@ -515,7 +503,7 @@ cst_member_table_merge(
 		}
 	}
 	qsort(m.reach, m.nreach, sizeof(m.reach[0]), compare_rows_qsort);
-	prune_rows(&m);
+	cst_member_table_prune_rows(&m);
 
 	m.seen = merge_seen(
 	    cst_vclock_compare(&a->version, &b->version), a, map_a, b, map_b);

@@ -286,4 +286,10 @@ typedef struct cst_member_events {
 void cst_member_events_diff(const cst_member_table *before,
     const cst_member_table *after, cst_member_events *out);
 
+/**
+ * cst_member_table_prune_rows drops the reachability rows that touch a
+ * removed member; they can never matter again.
+ */
+void cst_member_table_prune_rows(cst_member_table *t);
+
 #endif // CASTY_CLUSTER_MEMBER_TABLE_H

@@ -166,20 +166,9 @@ cst_phi_registry_fini(cst_phi_registry *r)
 static int
 find(const cst_phi_registry *r, const cst_address *member)
 {
-	uint32_t lo = 0, hi = r->len;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		int      c = cst_address_compare(&r->watch[mid].member, member);
-		if (c == 0) {
-			return (int)mid;
-		}
-		if (c < 0) {
-			lo = mid + 1;
-		} else {
-			hi = mid;
-		}
-	}
-	return -(int)lo - 1;
+	return r->len == 0 ? -1
+			   : cst_address_search(&r->watch[0].member, r->len,
+				 sizeof(r->watch[0]), member);
 }
 
 // Returns the detector of member, creating it when absent.

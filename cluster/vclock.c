@@ -15,20 +15,8 @@ cst_vclock_init(cst_vclock *c)
 static int
 find(const cst_vclock *c, const cst_address *node)
 {
-	uint32_t lo = 0, hi = c->len;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		int      cmp = cst_address_compare(&c->entry[mid].node, node);
-		if (cmp == 0) {
-			return (int)mid;
-		}
-		if (cmp < 0) {
-			lo = mid + 1;
-		} else {
-			hi = mid;
-		}
-	}
-	return -(int)lo - 1;
+	return cst_address_search(
+	    &c->entry[0].node, c->len, sizeof(c->entry[0]), node);
 }
 
 uint64_t
@@ -61,21 +49,28 @@ cst_vclock_increment(cst_vclock *c, const cst_address *node)
 	return 0;
 }
 
+// Where a merge walk of a and b (entries sorted by node) stands: < 0 when
+// a's entry i comes first (or b is done), > 0 when b's entry j does, 0
+// when both name one node.
+static int
+walk_order(const cst_vclock *a, uint32_t i, const cst_vclock *b, uint32_t j)
+{
+	if (i == a->len) {
+		return 1;
+	}
+	if (j == b->len) {
+		return -1;
+	}
+	return cst_address_compare(&a->entry[i].node, &b->entry[j].node);
+}
+
 cst_vclock_order
 cst_vclock_compare(const cst_vclock *a, const cst_vclock *b)
 {
 	bool     a_ahead = false, b_ahead = false; // some counter greater
 	uint32_t i = 0, j = 0;
 	while (i < a->len || j < b->len) {
-		int cmp;
-		if (i == a->len) {
-			cmp = 1;
-		} else if (j == b->len) {
-			cmp = -1;
-		} else {
-			cmp = cst_address_compare(
-			    &a->entry[i].node, &b->entry[j].node);
-		}
+		int cmp = walk_order(a, i, b, j);
 		if (cmp < 0) { // only in a (counters are never 0)
 			a_ahead = true;
 			i++;
@@ -108,15 +103,7 @@ cst_vclock_merge(const cst_vclock *a, const cst_vclock *b, cst_vclock *out)
 		if (m.len == CST_VCLOCK_MAX) {
 			return -ENOSPC;
 		}
-		int cmp;
-		if (i == a->len) {
-			cmp = 1;
-		} else if (j == b->len) {
-			cmp = -1;
-		} else {
-			cmp = cst_address_compare(
-			    &a->entry[i].node, &b->entry[j].node);
-		}
+		int cmp = walk_order(a, i, b, j);
 		if (cmp < 0) {
 			m.entry[m.len++] = a->entry[i++];
 		} else if (cmp > 0) {
