@@ -558,7 +558,7 @@ replay_stash(casty_cell *cell)
 		cst_msg_free(m);
 	}
 	if (cell->status != CST_DEAD) { // a dead cell may be the next spawn's
-		cell->flags &= (uint16_t)~CST_CELL_REPLAYING;
+		cell->flags &= (uint8_t)~CST_CELL_REPLAYING;
 	}
 }
 
@@ -978,10 +978,8 @@ take_counted(casty_cell *cell, casty_msg *msg)
 }
 
 enum cst_run_result
-cst_actor_run(cst_worker *w, casty_cell *cell)
+cst_actor_run(cst_worker *w, casty_cell *cell, unsigned budget)
 {
-	unsigned budget = w->sched->throughput;
-
 	for (unsigned n = 0; n < budget; n++) {
 		cst_mbox_node *released;
 		cst_mbox_node *node = cst_mbox_pop(&cell->mbox, &released);

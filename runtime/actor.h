@@ -16,12 +16,13 @@ enum cst_run_result {
 };
 
 /**
- * cst_actor_run handles up to the system's throughput of messages of
- * cell. The caller still owns the cell's schedule afterwards: after
- * CST_RUN_EMPTY it marks the mailbox empty or keeps the cell (see
- * sched.c). Thread: worker.
+ * cst_actor_run handles up to budget messages of cell, whose mailbox the
+ * caller has claimed (cst_claim). The caller still owns the cell's
+ * schedule afterwards: after CST_RUN_EMPTY it marks the mailbox empty or
+ * keeps the cell (see sched.c). Thread: worker.
  */
-enum cst_run_result cst_actor_run(cst_worker *w, casty_cell *cell);
+enum cst_run_result cst_actor_run(
+	cst_worker *w, casty_cell *cell, unsigned budget);
 
 /**
  * cst_actor_stop asks the actor ref names to stop after the messages

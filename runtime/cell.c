@@ -123,6 +123,7 @@ add_chunk(casty_system *sys, cst_cell_slab *slab, enum cst_cell_kind kind)
 		memset(cell, 0, sizeof(*cell));
 		cst_mbox_init(&cell->mbox);
 		atomic_init(&cell->gen, 1);
+		atomic_init(&cell->busy, 0);
 		cell->kind = kind;
 		cell->sys = sys;
 		cell->status = CST_DEAD;

@@ -57,7 +57,11 @@ struct casty_cell {
 	// stale generation, and the consumer dead-letters it whatever it
 	// counted).
 	_Atomic uint8_t    overflow;
-	uint16_t           flags; // cst_cell_flags; owner only
+	// 1 while a worker takes messages out of the mailbox: the one that
+	// owns the cell's schedule, or a sender helping it (see sched.c's
+	// consumer claim). In this line, which consumers touch anyway.
+	_Atomic uint8_t    busy;
+	uint8_t            flags; // cst_cell_flags; owner only
 	casty_system      *sys;
 	cst_inject_node    ready; // link in the injection queue
 

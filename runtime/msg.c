@@ -240,7 +240,9 @@ cst_deliver(casty_cell *cell, casty_msg *msg)
 	cst_worker *w = cst_tls_worker;
 	if (w != NULL && w->sched == &cell->sys->sched &&
 	    cst_outbox_take(&w->outbox)) {
-		cst_outbox_add(&w->outbox, cell, &msg->link);
+		if (cst_outbox_add(&w->outbox, cell, &msg->link)) {
+			cst_sched_help(w, cell);
+		}
 		return CASTY_OK;
 	}
 	if (cst_mbox_push(&cell->mbox, &msg->link)) {

@@ -30,7 +30,7 @@ push_chain(cst_outbox_chain *c)
 	c->len = 0;
 }
 
-void
+bool
 cst_outbox_add(cst_outbox *ob, casty_cell *cell, cst_mbox_node *node)
 {
 	// Cells are 64-byte aligned and a few lines long: drop the line bits.
@@ -45,8 +45,9 @@ cst_outbox_add(cst_outbox *ob, casty_cell *cell, cst_mbox_node *node)
 		ob->appended++;
 		if (++c->len == CST_OUTBOX_CHAIN) {
 			push_chain(c); // stays listed in open[]; flush skips it
+			return true;
 		}
-		return;
+		return false;
 	}
 	if (c->cell != NULL) {
 		push_chain(c); // another target had this slot
@@ -59,7 +60,7 @@ cst_outbox_add(cst_outbox *ob, casty_cell *cell, cst_mbox_node *node)
 			if (cst_mbox_push(&cell->mbox, node)) {
 				cst_schedule(cell);
 			}
-			return;
+			return false;
 		}
 	} else {
 		// The slot may still be listed from a chain pushed when full.
@@ -74,6 +75,7 @@ cst_outbox_add(cst_outbox *ob, casty_cell *cell, cst_mbox_node *node)
 	c->cell = cell;
 	c->first = c->last = node;
 	c->len = 1;
+	return false;
 }
 
 void

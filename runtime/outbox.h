@@ -43,9 +43,10 @@ cst_outbox_take(cst_outbox *ob)
 /**
  * cst_outbox_add appends node (a message for cell, whose generation was
  * checked) to the chain for cell, pushing a full chain or the chain it
- * displaces. Thread: the owning worker, while armed.
+ * displaces. Returns true when it pushed a full chain to cell (the
+ * moment for cst_sched_help). Thread: the owning worker, while armed.
  */
-void cst_outbox_add(cst_outbox *ob, casty_cell *cell, cst_mbox_node *node);
+bool cst_outbox_add(cst_outbox *ob, casty_cell *cell, cst_mbox_node *node);
 
 /**
  * cst_outbox_flush pushes every open chain, in the order the chains were

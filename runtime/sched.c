@@ -29,7 +29,26 @@
 //   waker changes it under idle_lock before futex_wake, and the sleeper
 //   waits only while it reads 1, so a wake between its check and its
 //   sleep makes the futex call return at once.
-// Tested by: tests/runtime/test_park.c, test_sched.c (suites *_stress).
+// Sender help (cst_sched_help), Erlang's answer to a fast sender in C:
+// Erlang charges a process that sends to a long queue and so schedules
+// the receiver sooner; a C handler cannot be paused, so while every
+// worker runs a long handler (fanin: producers that send millions of
+// messages from one run), the receiver would wait for one of them to end
+// while its backlog grows by hundreds of megabytes. Instead, a long
+// handler whose send has just pushed a full chain to an actor runs a
+// batch of that actor right there, on its own stack, when nobody else
+// is taking its messages. The backlog stays a few chains long, in cache,
+// and the envelopes go back to the pool of the worker that made them.
+// The helper never owns the actor's schedule (its place in a queue, the
+// empty mark): it only claims the mailbox's consumer side for the batch
+// (cell->busy). Whoever owns the schedule claims it too, from taking the
+// cell out of a queue until it puts it back or marks it empty; the hot
+// slot keeps its claim, so the ping-pong path pays no claim at all. An
+// owner whose claim fails (a helper is inside) puts the cell back in the
+// injection queue and runs it later. With one worker, or when the system
+// is created with no_sender_help, there is no helping and no claim.
+// Tested by: tests/runtime/test_park.c, test_sched.c (suites *_stress
+// and sender_help).
 #include "runtime/sched.h"
 
 #include <errno.h>
@@ -50,6 +69,10 @@
 #define SEARCH_ROUNDS 4
 #define SPINS_PER_ROUND 16
 #define LONG_HANDLER_SENDS CST_OUTBOX_CHAIN
+// Messages a helping sender handles for its receiver per chain it sent:
+// two chains' worth, so that two senders helping in turn keep up with
+// two senders sending.
+#define HELP_BUDGET (2 * CST_OUTBOX_CHAIN)
 // How often a parked worker checks for a hot actor held through a long
 // run elsewhere; such an actor waits at most about two periods.
 #define RESCUE_PERIOD_NS (5 * 1000 * 1000)
@@ -98,6 +121,40 @@ notify(cst_sched *s)
 	cst_futex_wake(&w->park, 1);
 }
 
+// Makes cell runnable on this worker. claimed: the caller holds the
+// cell's consumer claim, which the LIFO slot keeps (only this worker
+// takes from it: a ping-pong pays no claim), while the deque, which
+// others steal from, gets cells unclaimed.
+static void
+schedule_here(cst_worker *w, casty_cell *cell, bool claimed)
+{
+	cst_sched *s = w->sched;
+
+	if (w->outbox.sent > LONG_HANDLER_SENDS) {
+		// The running handler is a long one (it has sent a lot): do not
+		// hoard what it wakes in the LIFO slot, which no other worker
+		// can take.
+		if (claimed) {
+			cst_unclaim(s, cell);
+		}
+		cst_deque_push(&w->deque, cell);
+		notify(s);
+		return;
+	}
+	casty_cell *prev = w->lifo;
+	bool        prev_claimed = w->lifo_claimed;
+	w->lifo = cell;
+	w->lifo_claimed = claimed;
+	if (prev == NULL) {
+		return; // we will run it next: nobody to wake
+	}
+	if (prev_claimed) {
+		cst_unclaim(s, prev);
+	}
+	cst_deque_push(&w->deque, prev);
+	notify(s);
+}
+
 void
 cst_schedule(casty_cell *cell)
 {
@@ -105,23 +162,10 @@ cst_schedule(casty_cell *cell)
 	cst_sched  *s = &cell->sys->sched;
 
 	if (w != NULL && w->sched == s) {
-		if (w->outbox.sent > LONG_HANDLER_SENDS) {
-			// The running handler is a long one (it has sent a lot):
-			// do not hoard what it wakes in the LIFO slot, which no
-			// other worker can take.
-			cst_deque_push(&w->deque, cell);
-			notify(s);
-			return;
-		}
-		casty_cell *prev = w->lifo;
-		w->lifo = cell;
-		if (prev == NULL) {
-			return; // we will run it next: nobody to wake
-		}
-		cst_deque_push(&w->deque, prev);
-	} else {
-		inject_push(s, cell);
+		schedule_here(w, cell, false);
+		return;
 	}
+	inject_push(s, cell);
 	notify(s);
 }
 
@@ -165,11 +209,18 @@ local_has_work(cst_worker *w)
 // takes it only by exchange; the count only decides when to try (a
 // worker that merely paused between runs loses its hot actor to the
 // injection queue, which is harmless).
+//
+// A hot actor keeps its consumer claim; settle gives it up after the
+// mark, so that no helper reads the mailbox while it is being marked, or
+// passes it on with the cell (schedule_here).
 static void
-settle(casty_cell *cell)
+settle(cst_worker *w, casty_cell *cell)
 {
-	if (cst_mbox_has_next(&cell->mbox) || !cst_mbox_mark_empty(&cell->mbox)) {
-		cst_schedule(cell);
+	if (cst_mbox_has_next(&cell->mbox) ||
+	    !cst_mbox_mark_empty(&cell->mbox)) {
+		schedule_here(w, cell, true);
+	} else {
+		cst_unclaim(w->sched, cell);
 	}
 }
 
@@ -195,7 +246,7 @@ keep_hot(cst_worker *w, casty_cell *cell)
 {
 	casty_cell *prev = swap_hot(w, cell);
 	if (prev != NULL) {
-		settle(prev);
+		settle(w, prev);
 	}
 }
 
@@ -207,6 +258,63 @@ take_hot(cst_worker *w)
 		return NULL;
 	}
 	return swap_hot(w, NULL);
+}
+
+// Runs a batch of cell for a sender (see sender help at the top). The
+// handler that sent is in the middle of its run: its outbox counts are
+// kept aside, and what it batched is pushed by the nested run's first
+// handler, before anything that handler sends, as a flush would.
+static void
+help_run(cst_worker *w, casty_cell *cell)
+{
+	cst_outbox *ob = &w->outbox;
+	uint32_t    sent = ob->sent, appended = ob->appended;
+	uint32_t    displaced = ob->displaced;
+	bool        bypass = ob->bypass;
+
+	w->helping = true;
+	cst_actor_run(w, cell, HELP_BUDGET);
+	w->helping = false;
+	ob->armed = true;
+	ob->sent = sent;
+	ob->appended = appended;
+	ob->displaced = displaced;
+	ob->bypass = bypass;
+}
+
+void
+cst_sched_help(cst_worker *w, casty_cell *cell)
+{
+	cst_sched *s = w->sched;
+
+	if (!s->sender_help || w->helping || cell->kind != CST_CELL_ACTOR) {
+		return;
+	}
+	// Our own hot actor: its schedule and claim are ours to take.
+	// Only we store into the slot, so the exchange finds cell there or
+	// nothing (an idle worker rescued it meanwhile).
+	if (atomic_load_explicit(&w->hot, memory_order_relaxed) == cell &&
+	    take_hot(w) == cell) {
+		help_run(w, cell);
+		settle(w, cell); // to our deque: this handler is a long one
+		return;
+	}
+	// A worker that is idle or looking for work takes the cell from our
+	// deque and runs it beside us: better than running it here. Relaxed:
+	// hints; a wrong guess costs one batch run here or one not run.
+	if (atomic_load_explicit(&s->nparked, memory_order_relaxed) != 0 ||
+	    atomic_load_explicit(&s->searching, memory_order_relaxed) != 0) {
+		return;
+	}
+	// Fails while the cell runs elsewhere, is another worker's hot actor
+	// or another sender helps it: its messages are being taken then, and
+	// this sender goes on sending (waiting for the other helper was
+	// tried: it halves fanin, one core idles while the other handles).
+	if (!cst_claim(s, cell)) {
+		return;
+	}
+	help_run(w, cell);
+	cst_unclaim(s, cell);
 }
 
 // Counts a run (see the hot actor above).
@@ -241,17 +349,25 @@ rescue_hot(cst_worker *me)
 		casty_cell *cell = atomic_exchange_explicit(
 			&v->hot, NULL, memory_order_acquire);
 		// Settled into the injection queue, not this parked worker's
-		// own slots, and announced, so an awake worker takes it.
-		if (cell != NULL && (cst_mbox_has_next(&cell->mbox) ||
-					    !cst_mbox_mark_empty(&cell->mbox))) {
+		// own slots, and announced, so an awake worker takes it. The
+		// slot's claim came with the cell.
+		if (cell == NULL) {
+			continue;
+		}
+		bool runnable = cst_mbox_has_next(&cell->mbox) ||
+				!cst_mbox_mark_empty(&cell->mbox);
+		cst_unclaim(s, cell);
+		if (runnable) {
 			inject_push(s, cell);
 			notify(s);
 		}
 	}
 }
 
+// Returns the next cell to run; *claimed tells whether it comes with its
+// consumer claim (the hot actor's).
 static casty_cell *
-local_next(cst_worker *w)
+local_next(cst_worker *w, bool *claimed)
 {
 	cst_sched  *s = w->sched;
 	casty_cell *cell;
@@ -263,11 +379,15 @@ local_next(cst_worker *w)
 		cell = w->lifo;
 		w->lifo = NULL;
 		if (++w->lifo_runs <= LIFO_MAX || !local_has_work(w)) {
+			*claimed = w->lifo_claimed;
 			return cell;
 		}
 		// A message ping-pong has held this worker while others
 		// wait: send the LIFO actor to the back of the line.
 		w->lifo_runs = 0;
+		if (w->lifo_claimed) {
+			cst_unclaim(s, cell);
+		}
 		inject_push(s, cell);
 		notify(s);
 	}
@@ -283,10 +403,11 @@ local_next(cst_worker *w)
 	// on this worker.
 	if ((cell = take_hot(w)) != NULL) {
 		if (cst_mbox_has_next(&cell->mbox)) {
+			*claimed = true;
 			return cell;
 		}
-		settle(cell);
-		return local_next(w); // once: the slot is empty now
+		settle(w, cell);
+		return local_next(w, claimed); // once: the slot is empty now
 	}
 	return NULL;
 }
@@ -451,7 +572,8 @@ worker_main(void *arg)
 
 	cst_tls_worker = w;
 	for (;;) {
-		casty_cell *cell = local_next(w);
+		bool        claimed = false;
+		casty_cell *cell = local_next(w, &claimed);
 		if (cell == NULL) {
 			cell = search(w);
 		}
@@ -464,9 +586,15 @@ worker_main(void *arg)
 			continue;
 		}
 		stop_searching(w);
+		if (!claimed && !cst_claim(s, cell)) {
+			// A sender is running a batch of it: after the others.
+			inject_push(s, cell);
+			notify(s);
+			continue;
+		}
 		count_run(w);
-		if (cst_actor_run(w, cell) == CST_RUN_EMPTY) {
-			keep_hot(w, cell);
+		if (cst_actor_run(w, cell, s->throughput) == CST_RUN_EMPTY) {
+			keep_hot(w, cell); // with its claim
 			continue;
 		}
 		// A full batch. The hot actor must not wait behind an actor
@@ -474,14 +602,16 @@ worker_main(void *arg)
 		// runnable (and stealable) if it has mail.
 		casty_cell *hot = take_hot(w);
 		if (hot != NULL) {
-			settle(hot);
+			settle(w, hot);
 		}
 		if (local_has_work(w)) {
 			// Run it again after whatever else waits.
+			cst_unclaim(s, cell);
 			inject_push(s, cell);
 			notify(s);
 		} else {
 			w->lifo = cell;
+			w->lifo_claimed = true;
 		}
 	}
 	stop_searching(w);
@@ -538,11 +668,14 @@ destroy_sync(cst_sched *s)
 
 int
 cst_sched_start(cst_sched *s, casty_system *sys, unsigned nworkers,
-	unsigned throughput)
+	unsigned throughput, bool sender_help)
 {
 	s->sys = sys;
 	s->nworkers = nworkers;
 	s->throughput = throughput;
+	// One worker has nobody to wait for: a receiver runs as soon as the
+	// sender's run ends, and helping would only reorder the same work.
+	s->sender_help = sender_help && nworkers > 1;
 	cst_inject_init(&s->inject);
 	atomic_init(&s->searching, 0);
 	atomic_init(&s->nparked, 0);

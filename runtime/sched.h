@@ -25,12 +25,14 @@ struct cst_worker {
 	uint32_t    lifo_runs; // consecutive runs from the LIFO slot
 	uint64_t    rng;       // victim selection
 	casty_cell *lifo;      // the actor messaged last, run next
+	bool        lifo_claimed; // lifo holds its consumer claim
 	uint64_t    runs_local; // the owner's copy of runs
 	casty_cell *free_cells[2]; // cell cache, per kind
 	uint32_t    nfree_cells[2];
 	const casty_protocol *last_proto; // spawned last (actor.c)
 	cst_pool    pool;   // envelopes
 	cst_outbox  outbox; // what the running handler sent
+	bool        helping; // inside cst_sched_help: no nested help
 	pthread_t   thread;
 
 	// Owner pushes and takes; thieves steal (see deque.c).
@@ -54,6 +56,9 @@ struct cst_sched {
 	casty_system *sys;
 	unsigned      nworkers;
 	unsigned      throughput;
+	// Senders may run their receiver's backlog (cst_sched_help); only
+	// then do consumers claim cells (cst_claim). Fixed at start.
+	bool          sender_help;
 	cst_worker   *workers;
 
 	// The injection queue: runnable actors from threads that are not
@@ -83,9 +88,12 @@ struct cst_sched {
 extern _Thread_local cst_worker *cst_tls_worker
 	__attribute__((tls_model("initial-exec")));
 
-/** cst_sched_start starts nworkers threads. Returns 0 or an errno. */
+/**
+ * cst_sched_start starts nworkers threads; sender_help allows
+ * cst_sched_help (it needs two workers or more). Returns 0 or an errno.
+ */
 int cst_sched_start(cst_sched *s, casty_system *sys, unsigned nworkers,
-	unsigned throughput);
+	unsigned throughput, bool sender_help);
 
 /** cst_sched_stop wakes and joins every worker. Thread: not a worker. */
 void cst_sched_stop(cst_sched *s);
@@ -101,6 +109,40 @@ void cst_sched_fini(cst_sched *s);
  * Thread: any.
  */
 void cst_schedule(casty_cell *cell);
+
+/**
+ * cst_claim makes the calling worker the one consumer of cell's mailbox
+ * (pop, has_next, mark_empty) and returns true, or returns false when a
+ * helping sender is inside it (see cst_sched_help). Without sender help
+ * the owner of the cell's schedule is its only consumer: no claim.
+ */
+static inline bool
+cst_claim(cst_sched *s, casty_cell *cell)
+{
+	// Acquire: pairs with the release in cst_unclaim, so this consumer
+	// sees the mailbox and the actor as the last one left them.
+	return !s->sender_help || atomic_exchange_explicit(&cell->busy, 1,
+					  memory_order_acquire) == 0;
+}
+
+/** cst_unclaim ends the calling worker's cst_claim of cell. */
+static inline void
+cst_unclaim(cst_sched *s, casty_cell *cell)
+{
+	if (s->sender_help) {
+		// Release: see cst_claim.
+		atomic_store_explicit(&cell->busy, 0, memory_order_release);
+	}
+}
+
+/**
+ * cst_sched_help is called by a handler's send that has just pushed a
+ * full chain of messages to cell (outbox.c): when every worker is busy
+ * and nobody else is taking cell's messages, it runs a batch of them on
+ * this thread before the send returns (see sched.c). Thread: a worker
+ * of cell's system, inside a handler.
+ */
+void cst_sched_help(cst_worker *w, casty_cell *cell);
 
 /**
  * cst_sched_wait_quiescent waits until every worker is parked with no

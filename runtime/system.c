@@ -21,6 +21,7 @@ casty_system_config_init(casty_system_config *cfg)
 	cfg->throughput = 64;
 	cfg->drain_timeout_ms = 5000;
 	cfg->config = NULL;
+	cfg->no_sender_help = false;
 }
 
 static unsigned
@@ -79,7 +80,7 @@ casty_system_create(const casty_system_config *cfg, casty_system **out)
 	int rc = cst_reactor_create(sys, &sys->reactor);
 	if (rc == 0) {
 		rc = -cst_sched_start(&sys->sched, sys, c.workers,
-			c.throughput);
+			c.throughput, !c.no_sender_help);
 		if (rc != 0) {
 			cst_reactor_destroy(sys->reactor);
 		}

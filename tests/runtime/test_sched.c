@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 
 #include <casty/casty.h>
@@ -244,4 +245,212 @@ Test(sched_stress, a_handler_telling_many_children_round_robin_keeps_order)
 	casty_system_destroy(sys); // drains first
 	cr_assert(eq(i64, atomic_load(&child_bad), 0));
 	cr_assert(eq(i64, atomic_load(&child_done), FANOUT_CHILDREN));
+}
+
+// Sender help (sched.c): a long handler that has pushed a full chain to
+// an actor nobody is running may run a batch of it on its own thread.
+// Consumers count the messages they handle on a producer's thread (the
+// producer marks its thread while it sends), detect two threads inside
+// one consumer at once, and check per-producer order.
+#define HELP_PRODUCERS 6
+#define HELP_CONSUMERS 2
+#define HELP_PER       30000 // per producer and consumer
+
+TestSuite(sender_help, .timeout = 240);
+
+typedef struct {
+	int32_t producer;
+	int32_t seq;
+} Item;
+typedef struct {
+	int32_t unused;
+} Hold;
+CASTY_MESSAGE(Item, producer, seq);
+CASTY_MESSAGE(Hold, unused);
+CASTY_PROTOCOL(ConsumerMsg, Item);
+CASTY_PROTOCOL(ProducerMsg, Item);
+CASTY_PROTOCOL(BlockerMsg, Hold);
+
+static _Thread_local bool in_producer;
+static _Atomic int64_t help_delivered, help_bad, help_on_producer;
+static _Atomic int32_t help_inside[HELP_CONSUMERS];
+
+typedef struct {
+	int32_t id;
+	int32_t last[HELP_PRODUCERS];
+} consumer_state;
+
+static casty_behavior consumer(consumer_state s);
+
+CASTY_HANDLER(consumer_receive, consumer_state)
+{
+	consumer_state s = *state;
+	const Item    *m = CASTY_AS(Item, msg);
+	// Two threads in one actor at once would both be inside here.
+	if (atomic_fetch_add(&help_inside[s.id], 1) != 0) {
+		atomic_fetch_add(&help_bad, 1);
+	}
+	if (m->producer < 0 || m->producer >= HELP_PRODUCERS ||
+	    m->seq != s.last[m->producer] + 1) {
+		atomic_fetch_add(&help_bad, 1);
+	} else {
+		s.last[m->producer] = m->seq;
+	}
+	if (in_producer) {
+		atomic_fetch_add(&help_on_producer, 1);
+	}
+	atomic_fetch_add(&help_delivered, 1);
+	atomic_fetch_sub(&help_inside[s.id], 1);
+	return consumer(s);
+}
+
+static casty_behavior
+consumer(consumer_state s)
+{
+	return casty_receive(consumer_receive, &s, sizeof s);
+}
+
+typedef struct {
+	int32_t         id;
+	int32_t         nconsumers;
+	ConsumerMsg_ref to[HELP_CONSUMERS];
+} producer_arg;
+
+// Sends its whole sequence from its setup, in one run, as fanin's do.
+CASTY_SETUP(producer_setup, producer_arg)
+{
+	in_producer = true;
+	for (int32_t seq = 1; seq <= HELP_PER; seq++) {
+		for (int32_t c = 0; c < state->nconsumers; c++) {
+			casty_tell(state->to[c], Item, state->id, seq);
+		}
+	}
+	in_producer = false;
+	return casty_stopped();
+}
+
+static void
+help_reset(void)
+{
+	atomic_store(&help_delivered, 0);
+	atomic_store(&help_bad, 0);
+	atomic_store(&help_on_producer, 0);
+}
+
+static casty_system *
+help_system(unsigned workers, bool no_sender_help)
+{
+	casty_system       *sys;
+	casty_system_config cfg;
+	casty_system_config_init(&cfg);
+	cfg.workers = workers;
+	cfg.no_sender_help = no_sender_help;
+	cfg.drain_timeout_ms = 600000;
+	cr_assert(eq(int, casty_system_create(&cfg, &sys), CASTY_OK));
+	return sys;
+}
+
+static void
+spawn_producer(casty_system *sys, int32_t id, const ConsumerMsg_ref *to,
+	int32_t n)
+{
+	producer_arg  a = {.id = id, .nconsumers = n};
+	ProducerMsg_ref p;
+	for (int32_t c = 0; c < n; c++) {
+		a.to[c] = to[c];
+	}
+	cr_assert(eq(int, casty_spawn(sys, ProducerMsg,
+				  casty_setup(producer_setup, &a, sizeof a),
+				  NULL, &p),
+		CASTY_OK));
+}
+
+Test(sender_help, producers_outnumbering_workers_deliver_once_in_order)
+{
+	casty_system   *sys = help_system(0, false);
+	ConsumerMsg_ref c[HELP_CONSUMERS];
+	help_reset();
+	for (int32_t i = 0; i < HELP_CONSUMERS; i++) {
+		cr_assert(eq(int, casty_spawn(sys, ConsumerMsg,
+					  consumer((consumer_state){.id = i}),
+					  NULL, &c[i]),
+			CASTY_OK));
+	}
+	for (int32_t p = 0; p < HELP_PRODUCERS; p++) {
+		spawn_producer(sys, p, c, HELP_CONSUMERS);
+	}
+	casty_system_destroy(sys); // drains first
+	cr_assert(eq(i64, atomic_load(&help_bad), 0));
+	cr_assert(eq(i64, atomic_load(&help_delivered),
+		(int64_t)HELP_PRODUCERS * HELP_CONSUMERS * HELP_PER));
+}
+
+// Two workers: one held in a handler until the test lets it go, the
+// other running one producer. Every worker is busy, so the producer's
+// full chains to the idle consumer are handled on its own thread, unless
+// the system was made without sender help.
+static pthread_mutex_t hold_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t  hold_cond = PTHREAD_COND_INITIALIZER;
+static bool            holding, hold_released;
+
+CASTY_HANDLER(blocker_receive, void)
+{
+	pthread_mutex_lock(&hold_lock);
+	holding = true;
+	pthread_cond_broadcast(&hold_cond);
+	while (!hold_released) {
+		pthread_cond_wait(&hold_cond, &hold_lock);
+	}
+	pthread_mutex_unlock(&hold_lock);
+	return casty_same();
+}
+
+static int64_t
+run_one_producer_beside_a_held_worker(bool no_sender_help)
+{
+	casty_system   *sys = help_system(2, no_sender_help);
+	BlockerMsg_ref  b;
+	ConsumerMsg_ref c;
+	help_reset();
+	holding = hold_released = false;
+	cr_assert(eq(int, casty_spawn(sys, BlockerMsg,
+				  casty_receive(blocker_receive, NULL, 0), NULL,
+				  &b),
+		CASTY_OK));
+	casty_tell(b, Hold, 0);
+	pthread_mutex_lock(&hold_lock);
+	while (!holding) {
+		pthread_cond_wait(&hold_cond, &hold_lock);
+	}
+	pthread_mutex_unlock(&hold_lock);
+	cr_assert(eq(int, casty_spawn(sys, ConsumerMsg,
+				  consumer((consumer_state){.id = 0}), NULL,
+				  &c),
+		CASTY_OK));
+	spawn_producer(sys, 0, &c, 1);
+	// The consumer gets every message whoever runs it; wait for that,
+	// with the blocker still holding its worker.
+	while (atomic_load(&help_delivered) < HELP_PER) {
+		sched_yield();
+	}
+	pthread_mutex_lock(&hold_lock);
+	hold_released = true;
+	pthread_cond_broadcast(&hold_cond);
+	pthread_mutex_unlock(&hold_lock);
+	casty_system_destroy(sys);
+	cr_assert(eq(i64, atomic_load(&help_bad), 0));
+	cr_assert(eq(i64, atomic_load(&help_delivered), HELP_PER));
+	return atomic_load(&help_on_producer);
+}
+
+Test(sender_help, a_producer_runs_its_consumer_while_every_worker_is_busy)
+{
+	int64_t on_producer = run_one_producer_beside_a_held_worker(false);
+	cr_assert(gt(i64, on_producer, 0));
+	cr_assert(lt(i64, on_producer, HELP_PER));
+}
+
+Test(sender_help, no_sender_help_keeps_consumers_off_producer_threads)
+{
+	cr_assert(eq(i64, run_one_producer_beside_a_held_worker(true), 0));
 }
