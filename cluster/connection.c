@@ -326,9 +326,11 @@ on_frame(conn *c, const cst_frame *f)
 					       "handshake");
 		return false;
 	}
-	if (t->cfg.cb.frame != NULL) {
-		t->cfg.cb.frame(t->cfg.cb.arg, &c->peer->addr, c->incarnation,
-			f->kind, f->body, f->len);
+	const char *bad = t->cfg.cb.frame == NULL ? NULL
+		: t->cfg.cb.frame(t->cfg.cb.arg, &c->peer->addr,
+			  c->incarnation, f->kind, f->body, f->len);
+	if (bad != NULL && c->state != CLOSING) {
+		reject(c, CST_TR_MALFORMED, 0, bad);
 	}
 	return c->state != CLOSING;
 }

@@ -41,7 +41,8 @@ typedef struct cst_peer_addr {
 
 /** Why a connection was refused or cut (the rejected callback). */
 enum cst_transport_why {
-	CST_TR_MALFORMED, // a frame of length 0, or a reserved kind
+	CST_TR_MALFORMED, // a frame of length 0, a reserved kind, or one
+	                  // the frame callback refused
 	CST_TR_OVERSIZED, // a frame above max_frame
 	CST_TR_HANDSHAKE, // the handshake failed; detail is a CST_HS_E*
 	CST_TR_TIMEOUT,   // no handshake within handshake_timeout_ms
@@ -57,8 +58,14 @@ typedef struct cst_transport_callbacks {
 	/** connected: a connection to peer (its incarnation) is open. */
 	void (*connected)(void *arg, const cst_peer_addr *peer,
 		uint64_t incarnation);
-	/** frame: a frame arrived from peer; body is borrowed. */
-	void (*frame)(void *arg, const cst_peer_addr *peer,
+	/**
+	 * frame: a frame arrived from peer; body is borrowed. Returns
+	 * NULL, or for a frame the layer above finds malformed a static
+	 * text saying why: the connection is then closed (logged with that
+	 * text, then rejected with CST_TR_MALFORMED), and nothing else is
+	 * disturbed.
+	 */
+	const char *(*frame)(void *arg, const cst_peer_addr *peer,
 		uint64_t incarnation, uint8_t kind, const uint8_t *body,
 		size_t len);
 	/** disconnected: the open connection to peer has closed. */

@@ -2,9 +2,10 @@
 // over loopback, two transports in one process, each on its own casty
 // system: handshake, 10,000 frames each way exactly once and in order,
 // simultaneous dials that end with one connection, large frames, bad
-// peers (garbage, oversized frames, reserved kinds, wrong secret, wrong
-// cluster) closed without disturbing the good connection, and destroy
-// with work in flight (the ASan build checks that everything is freed).
+// peers (garbage, oversized frames, reserved kinds, frames the layer
+// above refuses, wrong secret, wrong cluster) closed without disturbing
+// the good connection, and destroy with work in flight (the ASan build
+// checks that everything is freed).
 // Every wait is on a condition variable, bounded by a deadline that only
 // turns a hang into a failure.
 #include <arpa/inet.h>
@@ -26,6 +27,7 @@ TestSuite(transport, .timeout = 120);
 
 #define HOST "127.0.0.1"
 #define KIND_DATA 20
+#define KIND_REFUSED 21 // the frame callback refuses it
 #define WAIT_SECONDS 60
 
 typedef struct node {
@@ -52,13 +54,16 @@ on_connected(void *arg, const cst_peer_addr *peer, uint64_t inc)
 	pthread_mutex_unlock(&n->lock);
 }
 
-static void
+static const char *
 on_frame(void *arg, const cst_peer_addr *peer, uint64_t inc, uint8_t kind,
 	const uint8_t *body, size_t len)
 {
 	node *n = arg;
 	(void)peer;
 	(void)inc;
+	if (kind == KIND_REFUSED) {
+		return "refused by the test";
+	}
 	pthread_mutex_lock(&n->lock);
 	if (kind == KIND_DATA && len >= sizeof(uint64_t)) {
 		uint64_t seq;
@@ -78,6 +83,7 @@ on_frame(void *arg, const cst_peer_addr *peer, uint64_t inc, uint8_t kind,
 	n->bytes += len;
 	pthread_cond_broadcast(&n->cond);
 	pthread_mutex_unlock(&n->lock);
+	return NULL;
 }
 
 static void
@@ -633,6 +639,27 @@ Test(transport, an_impostor_failing_its_proof_cannot_cut_a_connection)
 	cr_assert(eq(u64, READ(&a, disconnected), 0));
 	cr_assert(eq(u64, READ(&a, connected), 1));
 	cr_assert(eq(u64, READ(&a, peer_incarnation), 2));
+	cr_assert(eq(u64, READ(&b, misordered), 0));
+	node_stop(&a);
+	node_stop(&b);
+}
+
+Test(transport, a_frame_the_layer_above_refuses_closes_its_connection)
+{
+	node a, b;
+	node_start(&a, 1, (node_opts){0});
+	node_start(&b, 2, (node_opts){0});
+	send_seq(&a, &b, 0, 3);
+	WAIT_FOR(&b, received, 3);
+	uint8_t junk = 0;
+	cr_assert(eq(int, cst_transport_send(a.t, HOST, port_of(&b),
+				  KIND_REFUSED, &junk, 1), 0));
+	WAIT_FOR(&b, rejected, 1);
+	cr_assert(eq(int, (int)READ(&b, last_why), CST_TR_MALFORMED));
+	WAIT_FOR(&a, disconnected, 1);
+	// a redials (it has sent to b), and the next frames get through.
+	send_seq(&a, &b, 3, 3);
+	WAIT_FOR(&b, received, 6);
 	cr_assert(eq(u64, READ(&b, misordered), 0));
 	node_stop(&a);
 	node_stop(&b);
