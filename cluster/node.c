@@ -17,6 +17,7 @@
 #include "runtime/msg.h"
 
 #define DEFAULT_QUORUM_TIMEOUT_MS 30000
+#define DEFAULT_MAX_PENDING 64 // Casty's max_pending_per_path
 // How long stop waits for the actor to acknowledge; only an actor that
 // has failed and stopped on its own fails to, and then stop goes on.
 #define STOP_WAIT_MS 30000
@@ -36,6 +37,7 @@ casty_cluster_options_init(casty_cluster_options *o)
 		.acceptable_heartbeat_pause_ms = 0.0,
 		.first_heartbeat_estimate_ms = 1000.0,
 	};
+	o->max_pending_per_node = DEFAULT_MAX_PENDING;
 }
 
 void
@@ -52,6 +54,7 @@ casty_cluster_options_from_config(
 	o->gossip = c->gossip;
 	o->heartbeat = c->heartbeat;
 	o->failure_detector = c->failure_detector;
+	o->max_pending_per_node = casty_config_max_pending_per_path(config);
 	if (c->enabled) {
 		memcpy(o->host, c->host, sizeof o->host);
 		o->port = c->port;
@@ -138,6 +141,17 @@ on_frame(void *arg, const cst_peer_addr *peer, uint64_t incarnation,
 		wake_actor(actor);
 	}
 	return NULL;
+}
+
+// Reactor thread: a message the transport did not keep (see
+// max_pending_per_node).
+static void
+on_dropped(void *arg, const cst_peer_addr *peer, uint8_t kind,
+	const uint8_t *body, size_t len)
+{
+	if (kind == CST_KIND_MESSAGE) {
+		cst_remote_dropped(arg, peer, body, len);
+	}
 }
 
 cst_inbox_frame *
@@ -339,7 +353,10 @@ casty_cluster_start(casty_system *sys, const casty_cluster_options *opts,
 		.secret = opts->secret,
 		.secret_len = opts->secret_len,
 		.backoff_max_ms = 1000,
-		.cb = {.frame = on_frame, .arg = c},
+		.max_pending = opts->max_pending_per_node != 0
+				       ? opts->max_pending_per_node
+				       : DEFAULT_MAX_PENDING,
+		.cb = {.frame = on_frame, .dropped = on_dropped, .arg = c},
 	};
 	rc = cst_transport_create(sys, &tc, &c->transport);
 	if (rc != 0) {

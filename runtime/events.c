@@ -53,7 +53,9 @@ casty_dead_letter_reason_name(int reason)
 	case CASTY_DEAD_STOPPED:
 		return "stopped";
 	case CASTY_DEAD_DROP_NEW:
-		return "mailbox full (drop_new)";
+		// A remote actor's node not connected, with its pending
+		// messages at their bound, drops new ones too (cluster.h).
+		return "mailbox or pending messages full (drop_new)";
 	case CASTY_DEAD_DROP_OLDEST:
 		return "mailbox full (drop_oldest)";
 	case CASTY_DEAD_UNKNOWN_TYPE:

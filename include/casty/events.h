@@ -43,7 +43,10 @@ CASTY_API extern const casty_msg_type casty_actor_restarted__type;
 /** Why a message became a dead letter. */
 typedef enum casty_dead_letter_reason {
 	CASTY_DEAD_STOPPED = 1, // the recipient had stopped (or never ran)
-	CASTY_DEAD_DROP_NEW,    // bounded mailbox full: the new one dropped
+	CASTY_DEAD_DROP_NEW,    // bounded mailbox full: the new one dropped;
+	                        // or, for an actor of another node, its
+	                        // node not connected and max_pending_per_node
+	                        // messages waiting already (cluster.h)
 	CASTY_DEAD_DROP_OLDEST, // bounded mailbox full: the oldest dropped
 	// From another node (cluster.h): a type this node does not know,
 	// or another version of it (message_type names it, message says

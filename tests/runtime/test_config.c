@@ -498,11 +498,13 @@ Test(config, the_cluster_tables_become_cluster_options)
 	cr_assert(eq(u32, o.gossip.fanout, 3));
 	cr_assert(eq(sz, o.nroles, 1));
 	cr_assert(eq(str, (char *)o.roles[0], "worker"));
+	cr_assert(eq(u32, o.max_pending_per_node, 64)); // not in the file
 	casty_config_free(c);
 
-	// No host: the defaults, but roles and the tuning tables still
-	// count.
-	c = parse_ok("[cluster]\nroles = [\"b\", \"a\"]\n"
+	// No host: the defaults, but roles, the tuning tables and the
+	// transport still count.
+	c = parse_ok("[transport]\nmax_pending_per_path = 10\n"
+		     "[cluster]\nroles = [\"b\", \"a\"]\n"
 		     "[cluster.gossip]\nfanout = 5\n");
 	casty_cluster_options_from_config(c, &o);
 	cr_assert(eq(u32, o.gossip.fanout, 5));
@@ -510,11 +512,13 @@ Test(config, the_cluster_tables_become_cluster_options)
 	cr_assert(eq(sz, o.nseed_nodes, 0));
 	cr_assert(eq(sz, o.nroles, 2));
 	cr_assert(eq(str, (char *)o.roles[0], "b")); // sorted only at start
+	cr_assert(eq(u32, o.max_pending_per_node, 10));
 	casty_config_free(c);
 
 	// No config: the defaults of casty_cluster_options_init.
 	casty_cluster_options_from_config(NULL, &o);
 	cr_assert(eq(sz, o.nroles, 0));
+	cr_assert(eq(u32, o.max_pending_per_node, 64));
 }
 
 Test(config, costly_patterns_are_refused_and_modest_ones_work)
