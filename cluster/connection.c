@@ -283,6 +283,7 @@ become_open(conn *c)
 	p->open = c;
 	p->backoff_ms = t->cfg.backoff_min_ms;
 	p->dropping = false;
+	p->holding = false;
 	cst_reactor_timer_disarm(t->reactor, &p->redial);
 	casty_log_debug(NULL, "transport: connected to %s:%u (%s)",
 		p->addr.host, p->addr.port,
@@ -326,9 +327,11 @@ on_frame(conn *c, const cst_frame *f)
 					       "handshake");
 		return false;
 	}
-	if (t->cfg.cb.frame != NULL) {
-		t->cfg.cb.frame(t->cfg.cb.arg, &c->peer->addr, c->incarnation,
-			f->kind, f->body, f->len);
+	const char *bad = t->cfg.cb.frame == NULL ? NULL
+		: t->cfg.cb.frame(t->cfg.cb.arg, &c->peer->addr,
+			  c->incarnation, f->kind, f->body, f->len);
+	if (bad != NULL && c->state != CLOSING) {
+		reject(c, CST_TR_MALFORMED, 0, bad);
 	}
 	return c->state != CLOSING;
 }
@@ -443,6 +446,7 @@ cst_conn_pump_write(conn *c)
 			swap_bufs(&c->wbuf, &c->hsout);
 		} else if (c->state == OPEN && c->peer->outq.len > 0) {
 			swap_bufs(&c->wbuf, &c->peer->outq);
+			c->peer->nbounded = 0; // they are no longer waiting
 		} else {
 			return;
 		}

@@ -11,22 +11,40 @@
 
 #include <msgpuck.h>
 
+#include "runtime/roles.h"
+
 #define MEMBER_FIELDS 8
+
+static size_t
+roles_size(const cst_roles *r)
+{
+	size_t n = mp_sizeof_array(r->n);
+	for (uint32_t i = 0; i < r->n; i++) {
+		n += mp_sizeof_str((uint32_t)strlen(r->name[i]));
+	}
+	return n;
+}
+
+static char *
+write_roles(char *w, const cst_roles *r)
+{
+	w = mp_encode_array(w, r->n);
+	for (uint32_t i = 0; i < r->n; i++) {
+		w = mp_encode_str(w, r->name[i], (uint32_t)strlen(r->name[i]));
+	}
+	return w;
+}
 
 static size_t
 member_size(const cst_member *m)
 {
-	size_t n =
-	    mp_sizeof_array(MEMBER_FIELDS) +
-	    mp_sizeof_str((uint32_t)strlen(m->address.system)) +
-	    mp_sizeof_str((uint32_t)strlen(m->address.host)) +
-	    mp_sizeof_uint(m->address.port) + mp_sizeof_uint(m->address.uid) +
-	    mp_sizeof_uint(m->status) + mp_sizeof_uint(m->up_number) +
-	    mp_sizeof_uint(m->reach_version) + mp_sizeof_array(m->nroles);
-	for (uint32_t r = 0; r < m->nroles; r++) {
-		n += mp_sizeof_str((uint32_t)strlen(m->roles[r]));
-	}
-	return n;
+	return mp_sizeof_array(MEMBER_FIELDS) +
+	       mp_sizeof_str((uint32_t)strlen(m->address.system)) +
+	       mp_sizeof_str((uint32_t)strlen(m->address.host)) +
+	       mp_sizeof_uint(m->address.port) +
+	       mp_sizeof_uint(m->address.uid) + mp_sizeof_uint(m->status) +
+	       mp_sizeof_uint(m->up_number) +
+	       mp_sizeof_uint(m->reach_version) + roles_size(&m->roles);
 }
 
 size_t
@@ -95,11 +113,7 @@ cst_gossip_encode(const cst_member_table *t, uint8_t *buf, size_t cap)
 		w = mp_encode_uint(w, m->status);
 		w = mp_encode_uint(w, m->up_number);
 		w = mp_encode_uint(w, m->reach_version);
-		w = mp_encode_array(w, m->nroles);
-		for (uint32_t r = 0; r < m->nroles; r++) {
-			w = mp_encode_str(
-			    w, m->roles[r], (uint32_t)strlen(m->roles[r]));
-		}
+		w = write_roles(w, &m->roles);
 	}
 	// The clock is sorted by address like the members, so indices come
 	// out increasing.
@@ -195,6 +209,28 @@ read_str(cursor *c, char *dst, size_t cap, const char *what)
 	return true;
 }
 
+// A role list as cst_roles_set makes it: every role one that
+// runtime/roles.h allows, sorted, no duplicates.
+static bool
+read_roles(cursor *c, cst_roles *r)
+{
+	if (!read_array(c, CST_ROLES_MAX, &r->n, "bad roles")) {
+		return false;
+	}
+	for (uint32_t i = 0; i < r->n; i++) {
+		if (!read_str(c, r->name[i], CST_ROLE_MAX, "bad role")) {
+			return false;
+		}
+		if (!cst_role_valid(r->name[i], strlen(r->name[i]))) {
+			return fail(c, "bad role");
+		}
+		if (i > 0 && strcmp(r->name[i - 1], r->name[i]) >= 0) {
+			return fail(c, "roles not sorted or duplicated");
+		}
+	}
+	return true;
+}
+
 static bool
 read_member(cursor *c, cst_member *m)
 {
@@ -226,18 +262,7 @@ read_member(cursor *c, cst_member *m)
 	if (m->status == CST_MEMBER_JOINING && m->up_number != 0) {
 		return fail(c, "joining member with an up-number");
 	}
-	if (!read_array(c, CST_ROLES_MAX, &m->nroles, "bad roles")) {
-		return false;
-	}
-	for (uint32_t r = 0; r < m->nroles; r++) {
-		if (!read_str(c, m->roles[r], CST_ROLE_MAX, "bad role")) {
-			return false;
-		}
-		if (r > 0 && strcmp(m->roles[r - 1], m->roles[r]) >= 0) {
-			return fail(c, "roles not sorted or duplicated");
-		}
-	}
-	return true;
+	return read_roles(c, &m->roles);
 }
 
 static bool
@@ -354,6 +379,57 @@ cst_gossip_decode(const uint8_t *buf, size_t len, uint64_t now_ms,
 		cst_member_table_init(out);
 		if (why != NULL) {
 			*why = c.why;
+		}
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * The join request.
+ */
+
+int64_t
+cst_join_encode(const cst_roles *roles, uint8_t *buf, size_t cap)
+{
+	for (uint32_t i = 0; i < roles->n; i++) {
+		const char *r = roles->name[i];
+		if (!cst_role_valid(r, strnlen(r, CST_ROLE_MAX)) ||
+		    (i > 0 && strcmp(roles->name[i - 1], r) >= 0)) {
+			return -EINVAL;
+		}
+	}
+	size_t size = mp_sizeof_array(2) + mp_sizeof_uint(CST_JOIN_FORMAT) +
+	              roles_size(roles);
+	if (size > cap) {
+		return -ENOSPC;
+	}
+	char *w = (char *)buf;
+	w       = mp_encode_array(w, 2);
+	w       = mp_encode_uint(w, CST_JOIN_FORMAT);
+	w       = write_roles(w, roles);
+	return (int64_t)(w - (char *)buf);
+}
+
+int
+cst_join_decode(
+    const uint8_t *buf, size_t len, cst_roles *out, const char **why)
+{
+	cursor   c = {.p = (const char *)buf,
+	      .end       = (const char *)buf + len,
+	      .why       = NULL};
+	uint32_t n;
+	uint64_t v;
+	memset(out, 0, sizeof(*out));
+	bool ok =
+	    read_array(&c, 2, &n, "not a join request") && n == 2 &&
+	    read_uint(&c, UINT64_MAX, &v, "bad format version") &&
+	    (v == CST_JOIN_FORMAT || fail(&c, "unknown format version")) &&
+	    read_roles(&c, out) && (c.p == c.end || fail(&c, "trailing bytes"));
+	if (!ok) {
+		memset(out, 0, sizeof(*out));
+		if (why != NULL) {
+			*why = c.why != NULL ? c.why : "not a join request";
 		}
 		return -EINVAL;
 	}

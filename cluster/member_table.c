@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/roles.h"
+
 static const char *const status_names[CST_MEMBER_STATUS_COUNT] = {
     "joining", "up", "leaving", "exiting", "down", "removed"};
 
@@ -117,34 +119,45 @@ compare_roles(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-// Copies roles into m sorted and without duplicates.
-static int
-set_roles(cst_member *m, const char *const *roles, size_t nroles)
+int
+cst_roles_set(cst_roles *out, const char *const *roles, size_t nroles)
 {
-	if (nroles > CST_ROLES_MAX) {
+	memset(out, 0, sizeof(*out));
+	if (nroles > CST_ROLES_MAX || (nroles != 0 && roles == NULL)) {
 		return -EINVAL;
 	}
-	memset(m->roles, 0, sizeof(m->roles));
-	m->nroles = 0;
 	for (size_t i = 0; i < nroles; i++) {
-		size_t len = strnlen(roles[i], CST_ROLE_MAX);
-		if (len == 0 || len == CST_ROLE_MAX) {
+		size_t len = roles[i] != NULL ? strnlen(roles[i], CST_ROLE_MAX)
+		                              : 0;
+		if (!cst_role_valid(roles[i], len)) {
+			memset(out, 0, sizeof(*out));
 			return -EINVAL;
 		}
-		memcpy(m->roles[m->nroles++], roles[i], len);
+		memcpy(out->name[i], roles[i], len);
 	}
-	qsort(m->roles, m->nroles, CST_ROLE_MAX, compare_roles);
+	qsort(out->name, nroles, CST_ROLE_MAX, compare_roles);
 	uint32_t kept = 0;
-	for (uint32_t i = 0; i < m->nroles; i++) {
-		if (kept == 0 || strcmp(m->roles[kept - 1], m->roles[i]) != 0) {
-			memmove(m->roles[kept++], m->roles[i], CST_ROLE_MAX);
+	for (uint32_t i = 0; i < nroles; i++) {
+		if (kept == 0 || strcmp(out->name[kept - 1], out->name[i])) {
+			memmove(out->name[kept++], out->name[i], CST_ROLE_MAX);
 		}
 	}
-	for (uint32_t i = kept; i < m->nroles; i++) {
-		memset(m->roles[i], 0, CST_ROLE_MAX);
+	for (uint32_t i = kept; i < nroles; i++) {
+		memset(out->name[i], 0, CST_ROLE_MAX);
 	}
-	m->nroles = kept;
+	out->n = kept;
 	return 0;
+}
+
+bool
+cst_roles_has(const cst_roles *r, const char *role)
+{
+	for (uint32_t i = 0; i < r->n; i++) {
+		if (strcmp(r->name[i], role) == 0) {
+			return true;
+		}
+	}
+	return false;
 }
 
 // Inserts m at index at, shifting the indices that seen and the rows use.
@@ -185,7 +198,7 @@ cst_member_table_join(cst_member_table *t, const cst_address *self,
 	memset(&m, 0, sizeof(m));
 	m.address = *joiner;
 	m.status  = CST_MEMBER_JOINING;
-	if (set_roles(&m, roles, nroles) != 0) {
+	if (cst_roles_set(&m.roles, roles, nroles) != 0) {
 		return -EINVAL;
 	}
 	if (cst_member_table_find(t, joiner) >= 0) {
@@ -332,11 +345,11 @@ cst_member_table_mark_reachable(
 static int
 compare_role_lists(const cst_member *a, const cst_member *b)
 {
-	if (a->nroles != b->nroles) {
-		return a->nroles < b->nroles ? -1 : 1;
+	if (a->roles.n != b->roles.n) {
+		return a->roles.n < b->roles.n ? -1 : 1;
 	}
-	for (uint32_t i = 0; i < a->nroles; i++) {
-		int c = strcmp(a->roles[i], b->roles[i]);
+	for (uint32_t i = 0; i < a->roles.n; i++) {
+		int c = strcmp(a->roles.name[i], b->roles.name[i]);
 		if (c != 0) {
 			return c;
 		}

@@ -21,15 +21,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <casty/config.h>
+
 #include "cluster/address.h"
 #include "cluster/vclock.h"
 
 /** CST_MEMBERS_MAX bounds the members, removed tombstones included. */
 #define CST_MEMBERS_MAX CST_VCLOCK_MAX
-/** CST_ROLES_MAX bounds the roles of a member. */
-#define CST_ROLES_MAX 8
+/** CST_ROLES_MAX bounds the roles of a member (the public bound). */
+#define CST_ROLES_MAX CASTY_ROLES_MAX
 /** CST_ROLE_MAX bounds a role name, NUL included. */
-#define CST_ROLE_MAX 32
+#define CST_ROLE_MAX CASTY_ROLE_MAX
 /** CST_REACH_MAX bounds the reachability rows: one per ordered pair. */
 #define CST_REACH_MAX (CST_MEMBERS_MAX * (CST_MEMBERS_MAX - 1))
 
@@ -54,6 +56,22 @@ typedef enum cst_member_status {
 /** cst_member_status_name returns "joining", "up", ... ("?" if bad). */
 const char *cst_member_status_name(cst_member_status s);
 
+/** cst_roles is a member's roles: sorted, without duplicates. */
+typedef struct cst_roles {
+	uint32_t n;
+	char     name[CST_ROLES_MAX][CST_ROLE_MAX];
+} cst_roles;
+
+/**
+ * cst_roles_set checks roles (runtime/roles.h says what a role may be; at
+ * most CST_ROLES_MAX of them) and makes *out their sorted, deduplicated
+ * set. Returns 0, or -EINVAL with *out empty.
+ */
+int cst_roles_set(cst_roles *out, const char *const *roles, size_t nroles);
+
+/** cst_roles_has says whether role (NUL-terminated) is one of r's. */
+bool cst_roles_has(const cst_roles *r, const char *role);
+
 /** cst_member is one row of the table. */
 typedef struct cst_member {
 	cst_address       address;
@@ -64,8 +82,7 @@ typedef struct cst_member {
 	// Bumped by this member each time it changes its reachability rows;
 	// the merge keeps the rows of the side with the larger number.
 	uint64_t reach_version;
-	uint32_t nroles;
-	char     roles[CST_ROLES_MAX][CST_ROLE_MAX]; // sorted, no duplicates
+	cst_roles roles; // given at the join, never changed
 } cst_member;
 
 /**
@@ -127,12 +144,12 @@ bool cst_member_table_has_seen(const cst_member_table *t, uint32_t i);
 
 /**
  * cst_member_table_join adds joiner as joining with the given roles
- * (sorted and deduplicated here). A joiner already present changes
- * nothing. A present member at the same system@host:port with another uid
- * is an older incarnation of a restarted process: it is marked down in the
- * same change, and the leader removes it. Returns -ENOSPC when the table
- * (or its clock) is full, -EINVAL for bad roles (too many, empty, too
- * long) or when self is not a member afterwards.
+ * (cst_roles_set). A joiner already present changes nothing. A present
+ * member at the same system@host:port with another uid is an older
+ * incarnation of a restarted process: it is marked down in the same
+ * change, and the leader removes it. Returns -ENOSPC when the table
+ * (or its clock) is full, -EINVAL for bad roles or when self is not
+ * a member afterwards.
  */
 int cst_member_table_join(cst_member_table *t, const cst_address *self,
     const cst_address *joiner, const char *const *roles, size_t nroles);

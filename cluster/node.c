@@ -17,6 +17,7 @@
 #include "runtime/msg.h"
 
 #define DEFAULT_QUORUM_TIMEOUT_MS 30000
+#define DEFAULT_MAX_PENDING 64 // Casty's max_pending_per_path
 // How long stop waits for the actor to acknowledge; only an actor that
 // has failed and stopped on its own fails to, and then stop goes on.
 #define STOP_WAIT_MS 30000
@@ -36,6 +37,7 @@ casty_cluster_options_init(casty_cluster_options *o)
 		.acceptable_heartbeat_pause_ms = 0.0,
 		.first_heartbeat_estimate_ms = 1000.0,
 	};
+	o->max_pending_per_node = DEFAULT_MAX_PENDING;
 }
 
 void
@@ -47,9 +49,12 @@ casty_cluster_options_from_config(
 		return;
 	}
 	const casty_cluster_config *c = casty_config_cluster(config);
+	o->roles = c->roles;
+	o->nroles = c->nroles;
 	o->gossip = c->gossip;
 	o->heartbeat = c->heartbeat;
 	o->failure_detector = c->failure_detector;
+	o->max_pending_per_node = casty_config_max_pending_per_path(config);
 	if (c->enabled) {
 		memcpy(o->host, c->host, sizeof o->host);
 		o->port = c->port;
@@ -86,8 +91,10 @@ wake_actor(casty_ref actor)
 }
 
 // Reactor thread: copy, queue, and wake the actor unless a wake is
-// already on its way (the actor empties the whole inbox per wake).
-static void
+// already on its way (the actor empties the whole inbox per wake). A
+// join request is checked here first, so that a bad one closes the
+// connection it came on.
+static const char *
 on_frame(void *arg, const cst_peer_addr *peer, uint64_t incarnation,
 	uint8_t kind, const uint8_t *body, size_t len)
 {
@@ -95,11 +102,21 @@ on_frame(void *arg, const cst_peer_addr *peer, uint64_t incarnation,
 	if (kind >= CST_KIND_MESSAGE) {
 		// Messages for actors go to them straight from here.
 		cst_remote_frame(c, peer, incarnation, kind, body, len);
-		return;
+		return NULL;
+	}
+	if (kind == CST_KIND_JOIN) {
+		cst_roles   roles;
+		const char *why = NULL;
+		if (cst_join_decode(body, len, &roles, &why) != 0) {
+			casty_log_warn(NULL, "cluster: bad join request from "
+					     "%s:%u: %s",
+				peer->host, peer->port, why);
+			return "bad join request";
+		}
 	}
 	cst_inbox_frame *f = malloc(sizeof(*f) + len);
 	if (f == NULL) {
-		return; // like a frame lost with its connection: gossip repeats
+		return NULL; // as if lost with its connection: gossip repeats
 	}
 	f->next = NULL;
 	f->peer = *peer;
@@ -122,6 +139,18 @@ on_frame(void *arg, const cst_peer_addr *peer, uint64_t incarnation,
 	pthread_mutex_unlock(&c->lock);
 	if (wake) {
 		wake_actor(actor);
+	}
+	return NULL;
+}
+
+// Reactor thread: a message the transport did not keep (see
+// max_pending_per_node).
+static void
+on_dropped(void *arg, const cst_peer_addr *peer, uint8_t kind,
+	const uint8_t *body, size_t len)
+{
+	if (kind == CST_KIND_MESSAGE) {
+		cst_remote_dropped(arg, peer, body, len);
 	}
 }
 
@@ -166,6 +195,8 @@ cst_node_publish_snapshot(casty_cluster *c, const cst_member_table *t)
 		o->status = (casty_member_status)m->status;
 		o->up_number = m->up_number;
 		o->reachable = !cst_member_table_is_unreachable(t, i);
+		o->nroles = m->roles.n;
+		memcpy(o->roles, m->roles.name, sizeof(o->roles));
 		up += m->status == CST_MEMBER_UP;
 	}
 	c->nsnapshot = n;
@@ -193,6 +224,45 @@ options_ok(const casty_cluster_options *o)
 		return false;
 	}
 	return cst_phi_config_check(&o->failure_detector) == 0;
+}
+
+_Static_assert(sizeof(((casty_member_info *)0)->roles) ==
+		       sizeof(((cst_roles *)0)->name),
+	"casty_member_info.roles is a copy of cst_roles.name");
+
+bool
+casty_member_has_role(const casty_member_info *m, const char *role)
+{
+	if (m == NULL || role == NULL) {
+		return false;
+	}
+	for (uint32_t i = 0; i < m->nroles && i < CASTY_ROLES_MAX; i++) {
+		if (strncmp(m->roles[i], role, CASTY_ROLE_MAX) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+bool
+casty_roles_contain(const char *roles, const char *role)
+{
+	if (roles == NULL || role == NULL || role[0] == '\0') {
+		return false;
+	}
+	size_t len = strlen(role);
+	for (const char *p = roles; *p != '\0';) {
+		const char *end = strchr(p, ',');
+		size_t      n = end != NULL ? (size_t)(end - p) : strlen(p);
+		if (n == len && memcmp(p, role, len) == 0) {
+			return true;
+		}
+		if (end == NULL) {
+			break;
+		}
+		p = end + 1;
+	}
+	return false;
 }
 
 static uint64_t
@@ -228,13 +298,19 @@ int
 casty_cluster_start(casty_system *sys, const casty_cluster_options *opts,
 	casty_cluster **out)
 {
-	if (sys == NULL || opts == NULL || out == NULL || !options_ok(opts)) {
+	cst_roles roles;
+	if (sys == NULL || opts == NULL || out == NULL || !options_ok(opts) ||
+	    cst_roles_set(&roles, opts->roles, opts->nroles) != 0) {
 		return -EINVAL;
 	}
 	casty_cluster *c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		return -ENOMEM;
 	}
+	c->roles = roles;
+	// Cannot fail: the roles are canonical, and CST_JOIN_MAX is the size
+	// of the largest such request.
+	c->join_len = (size_t)cst_join_encode(&roles, c->join, sizeof c->join);
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -277,7 +353,10 @@ casty_cluster_start(casty_system *sys, const casty_cluster_options *opts,
 		.secret = opts->secret,
 		.secret_len = opts->secret_len,
 		.backoff_max_ms = 1000,
-		.cb = {.frame = on_frame, .arg = c},
+		.max_pending = opts->max_pending_per_node != 0
+				       ? opts->max_pending_per_node
+				       : DEFAULT_MAX_PENDING,
+		.cb = {.frame = on_frame, .dropped = on_dropped, .arg = c},
 	};
 	rc = cst_transport_create(sys, &tc, &c->transport);
 	if (rc != 0) {

@@ -19,6 +19,7 @@
 
 #include <casty/casty.h>
 
+#include "cluster/gossip_codec.h"
 #include "cluster/member_table.h"
 #include "cluster/phi.h"
 #include "cluster/transport.h"
@@ -28,8 +29,11 @@ enum {
 	CST_KIND_GOSSIP = 16,       // a member table; answered when it differs
 	CST_KIND_HEARTBEAT = 17,    // empty; answered with a reply
 	CST_KIND_HEARTBEAT_ACK = 18, // empty; feeds the failure detector
-	CST_KIND_JOIN = 19,         // empty: the sender (its handshake
-	                            // address) asks to join
+	CST_KIND_JOIN = 19,         // the sender (its handshake address)
+	                            // asks to join, with its roles
+	                            // (gossip_codec.h); checked on the
+	                            // reactor: a bad one closes its
+	                            // connection
 	CST_KIND_GOSSIP_REPLY = 20, // the pull half of push-pull; never
 	                            // answered, so an exchange always ends
 	// Remote messaging (cluster/remote.c), handled on the reactor.
@@ -79,6 +83,9 @@ struct casty_cluster {
 	casty_heartbeat_config        heartbeat;
 	casty_failure_detector_config fd_config;
 	uint64_t                      down_after_ms;
+	cst_roles                     roles;
+	uint8_t                       join[CST_JOIN_MAX]; // the request
+	size_t                        join_len;
 
 	cst_node_state *state; // the actor's
 

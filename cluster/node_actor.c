@@ -195,15 +195,33 @@ availability_check(casty_cluster *c, uint64_t now)
 	}
 }
 
+// Joins member to t with roles, which cst_member_table_join takes as
+// strings.
+static int
+join_with_roles(cst_member_table *t, const cst_address *self,
+	const cst_address *member, const cst_roles *roles)
+{
+	const char *names[CST_ROLES_MAX];
+	for (uint32_t i = 0; i < roles->n; i++) {
+		names[i] = roles->name[i];
+	}
+	return cst_member_table_join(t, self, member, names, roles->n);
+}
+
 static void
 on_join(casty_cluster *c, const cst_inbox_frame *f)
 {
 	cst_node_state *st = c->state;
 	cst_address     joiner;
+	cst_roles       roles;
 	if (!st->joined || !peer_address(c, &f->peer, f->incarnation, &joiner)) {
 		return; // not a member yet: it cannot admit anyone
 	}
-	int rc = cst_member_table_join(&st->table, &c->self, &joiner, NULL, 0);
+	// Checked on the reactor already (node.c), so this does not fail.
+	if (cst_join_decode(f->body, f->len, &roles, NULL) != 0) {
+		return;
+	}
+	int rc = join_with_roles(&st->table, &c->self, &joiner, &roles);
 	if (rc != 0) {
 		casty_log_warn(NULL, "cluster: cannot admit %s:%u: %d", f->peer.host,
 			f->peer.port, rc);
@@ -292,12 +310,18 @@ handle_frames(casty_cluster *c)
 			       offsetof(T, port) ==                           \
 				       offsetof(casty_member_up, port) &&     \
 			       offsetof(T, incarnation) ==                    \
-				       offsetof(casty_member_up, incarnation), \
+				       offsetof(casty_member_up, incarnation) \
+			       && offsetof(T, roles) ==                       \
+				       offsetof(casty_member_up, roles),      \
 		#T " differs from casty_member_up")
 SAME_LAYOUT(casty_member_left);
 SAME_LAYOUT(casty_member_removed);
 SAME_LAYOUT(casty_unreachable_member);
 SAME_LAYOUT(casty_reachable_member);
+
+_Static_assert(sizeof(((casty_member_up *)0)->roles) >=
+		       CST_ROLES_MAX * CST_ROLE_MAX,
+	"every role and a comma or the NUL after each fit an event");
 
 static void
 fill_event(void *ev, const cst_member *m)
@@ -309,6 +333,15 @@ fill_event(void *ev, const cst_member *m)
 	snprintf(e->host, sizeof(e->host), "%s", m->address.host);
 	e->port = m->address.port;
 	e->incarnation = m->address.uid;
+	size_t at = 0;
+	for (uint32_t i = 0; i < m->roles.n; i++) {
+		size_t len = strlen(m->roles.name[i]);
+		if (i > 0) {
+			e->roles[at++] = ',';
+		}
+		memcpy(e->roles + at, m->roles.name[i], len);
+		at += len;
+	}
 }
 
 // The cluster has removed that run of a node: messages to its actors
@@ -407,7 +440,7 @@ on_tick(casty_cluster *c, int32_t what)
 		if (!st->joined) {
 			for (size_t i = 0; i < c->nseeds; i++) {
 				send_to(c, c->seeds[i].host, c->seeds[i].port,
-					CST_KIND_JOIN, NULL, 0);
+					CST_KIND_JOIN, c->join, c->join_len);
 			}
 		} else {
 			gossip_round(c);
@@ -469,8 +502,8 @@ node_setup(casty_ctx *ctx, const void *state)
 {
 	casty_cluster *c = *(casty_cluster *const *)state;
 	if (c->founder) {
-		int rc = cst_member_table_join(
-			&c->state->table, &c->self, &c->self, NULL, 0);
+		int rc = join_with_roles(
+			&c->state->table, &c->self, &c->self, &c->roles);
 		if (rc == 0) {
 			c->state->joined = true;
 		}

@@ -15,6 +15,7 @@
 #include "runtime/actor.h"
 #include "runtime/alloc.h"
 #include "runtime/cell.h"
+#include "runtime/events.h"
 #include "runtime/msg.h"
 #include "runtime/remote.h"
 #include "runtime/sched.h"
@@ -79,7 +80,7 @@ remote_tell(casty_ref to, const casty_msg_type *type, const void *payload)
 	if (buf != NULL) {
 		size_t n = cst_wire_message_encode(c, e->address.uid,
 			(uint64_t)(uintptr_t)to.cell, to.gen, type, payload, buf);
-		rc = cst_transport_send(c->transport, e->address.host,
+		rc = cst_transport_send_bounded(c->transport, e->address.host,
 			e->address.port, CST_KIND_MESSAGE, buf, n);
 		if (buf != stack) {
 			cst_free_sized(buf, max);
@@ -160,6 +161,43 @@ on_message(casty_cluster *c, const uint8_t *body, size_t len)
 		return;
 	}
 	cst_deliver(cell, msg);
+}
+
+// ---- Messages the transport did not keep ----
+
+void
+cst_remote_dropped(casty_cluster *c, const cst_peer_addr *peer,
+	const uint8_t *body, size_t len)
+{
+	// This node encoded the frame, so it parses; the recipient is the
+	// ref it was sent through: that node's entry, the cell id and gen.
+	cst_wire_message m;
+	if (cst_wire_message_parse(body, len, &m) != 0) {
+		return;
+	}
+	uint32_t  index = cst_node_dir_find(c, peer->host, peer->port,
+		 m.incarnation);
+	casty_ref to = index != 0
+		? (casty_ref){(casty_cell *)(uintptr_t)m.id, m.gen, index}
+		: CASTY_REF_NONE;
+	// Printed as a local dead letter is, when someone listens and this
+	// process knows the type: the bytes it encoded decode again.
+	char                  text[192] = "";
+	bool                  other;
+	const casty_msg_type *t = cst_type_find(
+		m.type_name, m.type_name_len, m.schema_hash, &other);
+	if (t != NULL && cst_events_wanted(&c->sys->events,
+				 CST_EV_DEAD_LETTER)) {
+		casty_msg     *msg = cst_msg_new(t, CASTY_TAG_UNKNOWN, NULL, m.gen);
+		cst_codec_refs refs = cst_wire_refs(c);
+		if (cst_codec_decode(t, m.record, m.record_len, msg->payload,
+			    &refs) == 0) {
+			casty_msg_format(t, msg->payload, text, sizeof text);
+		}
+		cst_msg_free(msg);
+	}
+	undeliverable(c, to, CASTY_DEAD_DROP_NEW, m.type_name,
+		m.type_name_len, text);
 }
 
 // ---- Lookups ----

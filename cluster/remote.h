@@ -43,6 +43,17 @@ void cst_remote_frame(casty_cluster *c, const cst_peer_addr *peer,
 	uint64_t incarnation, uint8_t kind, const uint8_t *body, size_t len);
 
 /**
+ * cst_remote_dropped makes a message frame for peer that the transport
+ * did not keep (it was over max_pending_per_node while peer was not
+ * connected) a dead letter here: CASTY_DEAD_DROP_NEW, to the remote ref
+ * it was sent through, printed when this process knows its type (the
+ * text is empty otherwise).
+ * Thread: the reactor (the transport's dropped callback).
+ */
+void cst_remote_dropped(casty_cluster *c, const cst_peer_addr *peer,
+	const uint8_t *body, size_t len);
+
+/**
  * cst_remote_identified takes the answer of a path's resolution that this
  * node's actor received. Thread: the cluster actor's worker.
  */

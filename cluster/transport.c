@@ -246,9 +246,43 @@ typedef struct send_req {
 	cst_reactor_req req;
 	cst_transport  *t;
 	cst_peer_addr   addr;
+	bool            bounded; // cst_transport_send_bounded
 	size_t          len; // bytes of the encoded frame; 0: connect only
 	uint8_t         bytes[];
 } send_req;
+
+// Whether p keeps the frame of s, counting it when it is bounded. Bounded
+// frames are counted while they sit in the queue (connection.c resets
+// the count when the queue leaves in a write), but only limited while no
+// connection is open: once one is, the queue drains as fast as it writes.
+static bool
+keep(peer *p, const send_req *s)
+{
+	cst_transport *t = p->t;
+	if (s->bounded && p->open == NULL &&
+	    p->nbounded >= t->cfg.max_pending) {
+		if (!p->holding) {
+			casty_log_warn(NULL,
+				"transport: %s:%u is not connected: %u "
+				"messages held, dropping more until it is",
+				p->addr.host, p->addr.port, p->nbounded);
+			p->holding = true;
+		}
+		return false;
+	}
+	if (p->outq.len + s->len > t->cfg.max_queue_bytes ||
+	    cst_frame_buf_append_raw(&p->outq, s->bytes, s->len) != 0) {
+		if (!p->dropping) {
+			casty_log_warn(NULL, "transport: queue to %s:%u full: "
+					     "dropping frames",
+				p->addr.host, p->addr.port);
+			p->dropping = true;
+		}
+		return false;
+	}
+	p->nbounded += s->bounded;
+	return true;
+}
 
 static void
 run_send(cst_reactor *r, cst_reactor_req *req)
@@ -261,18 +295,12 @@ run_send(cst_reactor *r, cst_reactor_req *req)
 						true);
 	if (p != NULL) {
 		p->wanted = true;
-		if (s->len > 0) {
-			if (p->outq.len + s->len > t->cfg.max_queue_bytes ||
-			    cst_frame_buf_append_raw(&p->outq, s->bytes,
-				    s->len) != 0) {
-				if (!p->dropping) {
-					casty_log_warn(NULL,
-						"transport: queue to %s:%u "
-						"full: dropping frames",
-						p->addr.host, p->addr.port);
-					p->dropping = true;
-				}
-			}
+		if (s->len > 0 && !keep(p, s) && s->bounded &&
+		    t->cfg.cb.dropped != NULL) {
+			t->cfg.cb.dropped(t->cfg.cb.arg, &p->addr,
+				s->bytes[CST_FRAME_HEADER - 1],
+				s->bytes + CST_FRAME_HEADER,
+				s->len - CST_FRAME_HEADER);
 		}
 		if (p->open != NULL) {
 			cst_conn_pump_write(p->open);
@@ -285,7 +313,7 @@ run_send(cst_reactor *r, cst_reactor_req *req)
 
 static int
 submit_send(cst_transport *t, const char *host, uint16_t port, uint8_t kind,
-	const void *body, size_t len, bool frame)
+	const void *body, size_t len, bool frame, bool bounded)
 {
 	struct sockaddr_storage ss;
 	socklen_t               sl;
@@ -310,6 +338,7 @@ submit_send(cst_transport *t, const char *host, uint16_t port, uint8_t kind,
 	s->t = t;
 	strcpy(s->addr.host, host);
 	s->addr.port = port;
+	s->bounded = bounded;
 	s->len = flen;
 	if (frame) {
 		cst_frame_head(s->bytes, kind, len);
@@ -325,13 +354,20 @@ int
 cst_transport_send(cst_transport *t, const char *host, uint16_t port,
 	uint8_t kind, const void *body, size_t len)
 {
-	return submit_send(t, host, port, kind, body, len, true);
+	return submit_send(t, host, port, kind, body, len, true, false);
+}
+
+int
+cst_transport_send_bounded(cst_transport *t, const char *host, uint16_t port,
+	uint8_t kind, const void *body, size_t len)
+{
+	return submit_send(t, host, port, kind, body, len, true, true);
 }
 
 int
 cst_transport_connect(cst_transport *t, const char *host, uint16_t port)
 {
-	return submit_send(t, host, port, 0, NULL, 0, false);
+	return submit_send(t, host, port, 0, NULL, 0, false, false);
 }
 
 typedef struct forget_req {
@@ -354,7 +390,9 @@ run_forget(cst_reactor *r, cst_reactor_req *req)
 				 p->open->incarnation == f->incarnation)) {
 		p->wanted = false;
 		p->outq.len = 0;
+		p->nbounded = 0;
 		p->dropping = false;
+		p->holding = false;
 		p->backoff_ms = f->t->cfg.backoff_min_ms;
 		cst_reactor_timer_disarm(r, &p->redial);
 		if (p->open != NULL) {
@@ -511,6 +549,7 @@ cst_transport_create(casty_system *sys, const cst_transport_config *cfg,
 	c->max_connections = c->max_connections ? c->max_connections : 256;
 	c->max_queue_bytes = c->max_queue_bytes ? c->max_queue_bytes
 						: (size_t)64 << 20;
+	c->max_pending = c->max_pending ? c->max_pending : 64;
 	c->backoff_min_ms = c->backoff_min_ms ? c->backoff_min_ms : 100;
 	c->backoff_max_ms = c->backoff_max_ms ? c->backoff_max_ms : 5000;
 	if (c->backoff_max_ms < c->backoff_min_ms) {

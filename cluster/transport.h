@@ -20,6 +20,11 @@
 // queued frame goes out on the next connection. A frame handed to a
 // connection that then breaks may be lost: exactly once and in order
 // holds within a connection; a layer above that needs more acknowledges.
+// Frames sent with cst_transport_send_bounded (the cluster's messages
+// for actors, as opposed to its own protocol) are also counted: while no
+// connection to the peer is open, at most max_pending of them wait, and
+// each further one goes to the dropped callback instead, with one
+// warning per such episode (it ends when a connection opens).
 #ifndef CASTY_CLUSTER_TRANSPORT_H
 #define CASTY_CLUSTER_TRANSPORT_H
 
@@ -41,7 +46,8 @@ typedef struct cst_peer_addr {
 
 /** Why a connection was refused or cut (the rejected callback). */
 enum cst_transport_why {
-	CST_TR_MALFORMED, // a frame of length 0, or a reserved kind
+	CST_TR_MALFORMED, // a frame of length 0, a reserved kind, or one
+	                  // the frame callback refused
 	CST_TR_OVERSIZED, // a frame above max_frame
 	CST_TR_HANDSHAKE, // the handshake failed; detail is a CST_HS_E*
 	CST_TR_TIMEOUT,   // no handshake within handshake_timeout_ms
@@ -57,10 +63,23 @@ typedef struct cst_transport_callbacks {
 	/** connected: a connection to peer (its incarnation) is open. */
 	void (*connected)(void *arg, const cst_peer_addr *peer,
 		uint64_t incarnation);
-	/** frame: a frame arrived from peer; body is borrowed. */
-	void (*frame)(void *arg, const cst_peer_addr *peer,
+	/**
+	 * frame: a frame arrived from peer; body is borrowed. Returns
+	 * NULL, or for a frame the layer above finds malformed a static
+	 * text saying why: the connection is then closed (logged with that
+	 * text, then rejected with CST_TR_MALFORMED), and nothing else is
+	 * disturbed.
+	 */
+	const char *(*frame)(void *arg, const cst_peer_addr *peer,
 		uint64_t incarnation, uint8_t kind, const uint8_t *body,
 		size_t len);
+	/**
+	 * dropped: a frame of cst_transport_send_bounded that the
+	 * transport did not keep for peer: over max_pending while no
+	 * connection was open, or over max_queue_bytes. body is borrowed.
+	 */
+	void (*dropped)(void *arg, const cst_peer_addr *peer, uint8_t kind,
+		const uint8_t *body, size_t len);
 	/** disconnected: the open connection to peer has closed. */
 	void (*disconnected)(void *arg, const cst_peer_addr *peer,
 		uint64_t incarnation);
@@ -85,6 +104,9 @@ typedef struct cst_transport_config {
 	uint32_t    max_frame;   // kind + body; 0: CST_FRAME_DEFAULT_MAX
 	uint32_t    max_connections;      // 0: 256 (all, in every state)
 	size_t      max_queue_bytes;      // per peer; 0: 64 MiB
+	// Bounded frames (cst_transport_send_bounded) held per peer while
+	// no connection to it is open; 0: 64.
+	uint32_t    max_pending;
 	uint32_t    backoff_min_ms;       // 0: 100
 	uint32_t    backoff_max_ms;       // 0: 5000
 	uint32_t    handshake_timeout_ms; // 0: 5000
@@ -123,6 +145,16 @@ uint16_t cst_transport_port(const cst_transport *t);
  */
 int cst_transport_send(cst_transport *t, const char *host, uint16_t port,
 	uint8_t kind, const void *body, size_t len);
+
+/**
+ * cst_transport_send_bounded is cst_transport_send for a frame that may
+ * be dropped while the peer is not connected: it counts against
+ * max_pending, and a frame not kept goes to the dropped callback (on the
+ * reactor thread, later) rather than only to the log. Thread: any.
+ * Blocks: never.
+ */
+int cst_transport_send_bounded(cst_transport *t, const char *host,
+	uint16_t port, uint8_t kind, const void *body, size_t len);
 
 /**
  * cst_transport_connect makes the transport keep a connection to

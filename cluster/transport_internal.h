@@ -31,8 +31,10 @@ typedef struct peer {
 	cst_peer_addr      addr;
 	struct conn       *open;   // the open connection, or NULL
 	cst_frame_buf      outq;   // frames waiting for a write
+	uint32_t           nbounded; // bounded frames in outq
 	bool               wanted; // redial when lost (send or connect)
 	bool               dropping; // logged that the queue is full
+	bool               holding;  // logged that max_pending is reached
 	uint32_t           backoff_ms; // the delay before the next redial
 	cst_reactor_timer  redial;
 } peer;

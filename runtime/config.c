@@ -16,11 +16,12 @@
 #include <unistd.h>
 
 #include "runtime/alloc.h"
+#include "runtime/roles.h"
 #include "runtime/toml.h"
 
 #define CONFIG_FILE   "casty.toml"
 #define MAX_FILE_SIZE (16u << 20) // a config file, not a database
-#define MAX_LIST      1024        // seed nodes, roles
+#define MAX_LIST      1024        // seed nodes
 
 // Which fields of an actor's config a table set; resolution is per field.
 enum {
@@ -790,8 +791,8 @@ read_roles(loader *ld, const cst_toml_entry *e)
 	if (rc != 0) {
 		return rc;
 	}
-	if (n > MAX_LIST) {
-		return bad(ld, e, "more than %d roles", MAX_LIST);
+	if (n > CASTY_ROLES_MAX) {
+		return bad(ld, e, "more than %d roles", CASTY_ROLES_MAX);
 	}
 	c->roles = cst_calloc((n + 1) * sizeof *c->roles);
 	if (c->roles == NULL) {
@@ -802,6 +803,12 @@ read_roles(loader *ld, const cst_toml_entry *e)
 		const cst_toml_value *v = cst_toml_array_get(e->value, i);
 		if (v->kind != CST_TOML_STRING || v->as.str.len == 0) {
 			return bad(ld, e, "a role is a non-empty string");
+		}
+		if (!cst_role_valid(v->as.str.ptr, v->as.str.len)) {
+			return bad(ld, e,
+				"a role is 1 to %d bytes without control "
+				"characters, spaces or commas",
+				CASTY_ROLE_MAX - 1);
 		}
 		c->roles[i] = cst_strdup(v->as.str.ptr);
 		if (c->roles[i] == NULL) {

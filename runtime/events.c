@@ -24,11 +24,11 @@ EVENT_TYPE(casty_actor_stopped, ref, path);
 EVENT_TYPE(casty_actor_restarted, ref, path, code, reason);
 EVENT_TYPE(casty_dead_letter, recipient, reason, message_type, message);
 EVENT_TYPE(casty_unhandled_message, recipient, path, message_type, message);
-EVENT_TYPE(casty_member_up, system, host, port, incarnation);
-EVENT_TYPE(casty_member_left, system, host, port, incarnation);
-EVENT_TYPE(casty_member_removed, system, host, port, incarnation);
-EVENT_TYPE(casty_unreachable_member, system, host, port, incarnation);
-EVENT_TYPE(casty_reachable_member, system, host, port, incarnation);
+EVENT_TYPE(casty_member_up, system, host, port, incarnation, roles);
+EVENT_TYPE(casty_member_left, system, host, port, incarnation, roles);
+EVENT_TYPE(casty_member_removed, system, host, port, incarnation, roles);
+EVENT_TYPE(casty_unreachable_member, system, host, port, incarnation, roles);
+EVENT_TYPE(casty_reachable_member, system, host, port, incarnation, roles);
 
 static const casty_msg_type *const kind_types[CST_EV_COUNT] = {
 	[CST_EV_ACTOR_STARTED] = &casty_actor_started__type,
@@ -53,7 +53,9 @@ casty_dead_letter_reason_name(int reason)
 	case CASTY_DEAD_STOPPED:
 		return "stopped";
 	case CASTY_DEAD_DROP_NEW:
-		return "mailbox full (drop_new)";
+		// A remote actor's node not connected, with its pending
+		// messages at their bound, drops new ones too (cluster.h).
+		return "mailbox or pending messages full (drop_new)";
 	case CASTY_DEAD_DROP_OLDEST:
 		return "mailbox full (drop_oldest)";
 	case CASTY_DEAD_UNKNOWN_TYPE:

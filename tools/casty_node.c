@@ -5,12 +5,16 @@
 //
 //   PORT <port>                      once listening
 //   INCARNATION <n>                  once this node is a member
-//   EVENT <kind> <host>:<port> inc=<n>   kind: up left removed
+//   EVENT <kind> <host>:<port> inc=<n> roles=<roles>
+//                                    kind: up left removed
 //                                    unreachable reachable
-//   MEMBER <host>:<port> <status> <inc> reachable|unreachable
+//   MEMBER <host>:<port> <status> <inc> reachable|unreachable roles=<roles>
 //   END                              after the MEMBER lines
 //   OK <command>, ERROR <text>       answers to commands
 //   LOG <LEVEL> <text>               the runtime's log lines
+//
+// <roles> is the member's roles, sorted and comma-separated, empty for
+// none (a role has no space or comma: include/casty/config.h).
 //
 // Commands on stdin, one per line: members, leave, quit. End of input,
 // SIGTERM and SIGINT are a quit too: the node stops and exits 0.
@@ -18,6 +22,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -31,6 +36,7 @@
 #include <casty/casty.h>
 
 #define MAX_SEEDS 16
+#define MAX_ROLES CASTY_ROLES_MAX
 #define MAX_SECRET 64 // cluster.h's bound
 
 static const char usage[] =
@@ -46,6 +52,8 @@ static const char usage[] =
 	"  --port PORT              port to listen on; 0: any (0)\n"
 	"  --seed HOST:PORT         a seed node; repeatable; none: found a\n"
 	"                           new cluster\n"
+	"  --role NAME              a role of this node; repeatable (up to\n"
+	"                           8, each 1 to 31 bytes, no space or comma)\n"
 	"  --secret STRING          the cluster's shared secret\n"
 	"  --secret-file FILE       the secret: the file's bytes, without a\n"
 	"                           final newline\n"
@@ -182,6 +190,7 @@ typedef struct node_args {
 	casty_system_config   system;
 	casty_cluster_options cluster;
 	casty_node_address    seeds[MAX_SEEDS];
+	const char           *roles[MAX_ROLES];
 	char                  secret[MAX_SECRET + 1];
 	casty_log_level       log_level;
 } node_args;
@@ -189,14 +198,15 @@ typedef struct node_args {
 static void
 parse_args(int argc, char **argv, node_args *a)
 {
-	enum { NAME = 256, HOST, PORT, SEED, SECRET, SECRET_FILE, DOWN, GOSSIP,
-		HEARTBEAT, CHECK, THRESHOLD, MIN_STD, PAUSE, FIRST, WORKERS,
-		LOG, HELP };
+	enum { NAME = 256, HOST, PORT, SEED, ROLE, SECRET, SECRET_FILE, DOWN,
+		GOSSIP, HEARTBEAT, CHECK, THRESHOLD, MIN_STD, PAUSE, FIRST,
+		WORKERS, LOG, HELP };
 	static const struct option longopts[] = {
 		{"name", required_argument, NULL, NAME},
 		{"host", required_argument, NULL, HOST},
 		{"port", required_argument, NULL, PORT},
 		{"seed", required_argument, NULL, SEED},
+		{"role", required_argument, NULL, ROLE},
 		{"secret", required_argument, NULL, SECRET},
 		{"secret-file", required_argument, NULL, SECRET_FILE},
 		{"down-after-ms", required_argument, NULL, DOWN},
@@ -243,6 +253,15 @@ parse_args(int argc, char **argv, node_args *a)
 				bad_usage("--seed: at most %d seeds", MAX_SEEDS);
 			}
 			parse_seed(optarg, &a->seeds[o->nseed_nodes++]);
+			break;
+		case ROLE:
+			// What a role may be is checked at start (-EINVAL,
+			// exit 2), by the rule every node applies.
+			if (o->nroles == MAX_ROLES) {
+				bad_usage("--role: at most %d roles",
+					MAX_ROLES);
+			}
+			a->roles[o->nroles++] = optarg;
 			break;
 		case SECRET:
 			if (optarg[0] == '\0' || strlen(optarg) > MAX_SECRET) {
@@ -307,6 +326,7 @@ parse_args(int argc, char **argv, node_args *a)
 		bad_usage("unexpected argument '%s'", argv[optind]);
 	}
 	o->seed_nodes = a->seeds;
+	o->roles = a->roles;
 	if (o->secret_len != 0) {
 		o->secret = a->secret;
 	}
@@ -328,7 +348,9 @@ typedef struct event_record {
 	char     host[256];
 	unsigned port;
 	uint64_t incarnation;
+	char     roles[CASTY_ROLES_TEXT_MAX];
 } event_record;
+_Static_assert(sizeof(event_record) <= PIPE_BUF, "one write is atomic");
 
 CASTY_HANDLER(printer_receive, void)
 {
@@ -342,6 +364,7 @@ CASTY_HANDLER(printer_receive, void)
 		memcpy(r.host, e->host, sizeof r.host);                       \
 		r.port = e->port;                                             \
 		r.incarnation = e->incarnation;                               \
+		memcpy(r.roles, e->roles, sizeof r.roles);                    \
 		break;                                                        \
 	}
 		EVENT_CASE(casty_member_up, "up")
@@ -418,9 +441,16 @@ print_members(node *nd)
 	casty_member_info *info = members(nd, &n);
 	pthread_mutex_lock(&out_lock); // the block stays together
 	for (size_t i = 0; i < n; i++) {
-		say("MEMBER %s:%u %s %" PRIu64 " %s", info[i].host, info[i].port,
-			status_name(info[i].status), info[i].incarnation,
-			info[i].reachable ? "reachable" : "unreachable");
+		char roles[CASTY_ROLES_TEXT_MAX] = "";
+		for (uint32_t k = 0; k < info[i].nroles; k++) {
+			size_t at = strlen(roles);
+			snprintf(roles + at, sizeof roles - at, "%s%s",
+				k > 0 ? "," : "", info[i].roles[k]);
+		}
+		say("MEMBER %s:%u %s %" PRIu64 " %s roles=%s", info[i].host,
+			info[i].port, status_name(info[i].status),
+			info[i].incarnation,
+			info[i].reachable ? "reachable" : "unreachable", roles);
 	}
 	say("END");
 	pthread_mutex_unlock(&out_lock);
@@ -478,8 +508,8 @@ relay_events(node *nd)
 		    strcmp(e.host, nd->host) == 0) {
 			print_incarnation(nd, e.incarnation);
 		}
-		say("EVENT %s %s:%u inc=%" PRIu64, e.kind, e.host, e.port,
-			e.incarnation);
+		say("EVENT %s %s:%u inc=%" PRIu64 " roles=%s", e.kind, e.host,
+			e.port, e.incarnation, e.roles);
 	}
 	nd->nevents -= used;
 	memmove(nd->events, nd->events + used, nd->nevents);

@@ -26,16 +26,28 @@
  * host:port, founds the cluster (joins itself). Any other node asks every
  * seed to let it join, once per gossip interval, until it is a member.
  *
+ * Roles (Akka's cluster roles): a node may name what it is for,
+ * "backend" or "worker" (options.roles, [cluster] roles in casty.toml).
+ * They travel with its join request and then in the gossip, so every
+ * member sees every other member's roles (casty_member_info.roles, and
+ * the roles of the member events); they never change while it runs.
+ *
  * Remote actors: a ref can name an actor of another node. It carries the
  * node's address and incarnation and travels in messages as
  * ["casty://system@host:port#incarnation", cell id, generation]; get one
  * with casty_cluster_lookup, or in a message (a reply_to). casty_tell,
  * casty_send and casty_ask work on it as on a local ref: the message is
  * encoded by its schema (MessagePack), sent on the one connection to that
- * node, in the order each sender sent, and decoded there. The receiving
- * node must know the message type: every type of the protocol of an actor
- * spawned in its process is known, as are casty_int, casty_text and
- * casty_terminated; register others (a reply type) with casty_register.
+ * node, in the order each sender sent, and decoded there. While that
+ * connection is not open (being dialed, in its handshake, or lost and
+ * being redialed), up to max_pending_per_node messages wait for it and go
+ * out in order once it opens; each further one becomes a dead letter here
+ * (CASTY_DEAD_DROP_NEW, to the ref it was sent to), with one warning per
+ * such episode, as does one that finds 64 MiB waiting for that node,
+ * connected or not. The receiving node must know the message type: every
+ * type of the protocol of an actor spawned in its process is known, as
+ * are casty_int, casty_text and casty_terminated; register others (a
+ * reply type) with casty_register.
  * A message of an unknown type, or of another version of it, or whose
  * fields do not fit, becomes a dead letter on the receiving node with
  * that reason, never a crash. Death watch of remote actors is not
@@ -68,6 +80,18 @@ typedef struct casty_cluster_options {
 	// (this node included), or fails after quorum_timeout_ms.
 	uint32_t required_quorum;
 	uint64_t quorum_timeout_ms; // 0: 30000
+	// This node's roles (copied): at most CASTY_ROLES_MAX, each as
+	// config.h says; duplicates count once. NULL with 0: none.
+	const char *const *roles;
+	size_t             nroles;
+	// Messages for actors of another node held while the connection to
+	// that node is not open (see above); 0: 64. casty.toml calls it
+	// [transport] max_pending_per_path, after Casty, where messages
+	// wait for a path whose actor is not registered yet. Here a remote
+	// message names its actor by a cell id that node issued, so it
+	// never waits for an actor, only for the node: the bound is per
+	// node.
+	uint32_t max_pending_per_node;
 } casty_cluster_options;
 
 /**
@@ -75,17 +99,17 @@ typedef struct casty_cluster_options {
  * [cluster] tables (gossip 1 s, fanout 3; heartbeat 0.5 s, checks every
  * 2 s; phi threshold 8, 200 samples, min std 100 ms, pause 0, first
  * estimate 1 s), host 127.0.0.1, port 0, no seeds, no secret, no
- * auto-down, no quorum.
+ * auto-down, no quorum, no roles, 64 pending messages per node.
  */
 CASTY_API void casty_cluster_options_init(casty_cluster_options *o);
 
 /**
- * casty_cluster_options_from_config fills *o from casty.toml's [cluster]
- * tables: the defaults above, then gossip, heartbeat and the failure
- * detector, and, when the table gives a host, host, port and seed nodes
- * (the seeds point into config, which must outlive casty_cluster_start).
- * Values set in code afterwards win. roles are not used yet.
- * Thread: any.
+ * casty_cluster_options_from_config fills *o from casty.toml: the
+ * defaults above, then [cluster] roles, gossip, heartbeat and the failure
+ * detector, [transport] max_pending_per_path as max_pending_per_node,
+ * and, when [cluster] gives a host, host, port and seed nodes (seeds and
+ * roles point into config, which must outlive casty_cluster_start).
+ * Values set in code afterwards win. Thread: any.
  */
 CASTY_API void casty_cluster_options_from_config(
 	const casty_config *config, casty_cluster_options *o);
@@ -109,16 +133,25 @@ typedef struct casty_member_info {
 	casty_member_status status;
 	uint32_t            up_number; // 1, 2, ... in the order they came up
 	bool                reachable; // no member finds it unreachable
+	uint32_t            nroles;
+	char roles[CASTY_ROLES_MAX][CASTY_ROLE_MAX]; // sorted, distinct
 } casty_member_info;
+
+/**
+ * casty_member_has_role says whether role is one of m's roles.
+ * Thread: any.
+ */
+CASTY_API bool casty_member_has_role(
+	const casty_member_info *m, const char *role);
 
 /**
  * casty_cluster_start starts the cluster node of sys: the transport and
  * one internal root actor, "_cluster", that owns the membership. Returns
- * CASTY_OK with *out set; -EINVAL (bad options), -EADDRINUSE and the like
- * from binding, -ENOMEM, CASTY_ESTOPPED (sys is stopping) or, with
- * required_quorum, -ETIMEDOUT (the node is then stopped again). Nothing is
- * left behind on failure. Thread: any but a worker. Blocks: while waiting
- * for the quorum.
+ * CASTY_OK with *out set; -EINVAL (bad options: a bad role, too many
+ * roles, ...), -EADDRINUSE and the like from binding, -ENOMEM,
+ * CASTY_ESTOPPED (sys is stopping) or, with required_quorum, -ETIMEDOUT
+ * (the node is then stopped again). Nothing is left behind on failure.
+ * Thread: any but a worker. Blocks: while waiting for the quorum.
  */
 CASTY_API int casty_cluster_start(casty_system *sys,
 	const casty_cluster_options *opts, casty_cluster **out);

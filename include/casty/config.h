@@ -78,6 +78,14 @@ typedef struct casty_failure_detector_config {
 
 #define CASTY_HOST_MAX 256
 
+/**
+ * A node's cluster roles (Akka's cluster roles): at most CASTY_ROLES_MAX,
+ * each 1 to CASTY_ROLE_MAX - 1 bytes, none of them a control character,
+ * a space or a comma (roles are printed as lists: "backend,worker").
+ */
+#define CASTY_ROLES_MAX 8
+#define CASTY_ROLE_MAX  32 // a role's bytes, NUL included
+
 /** casty_node_address is "host:port" as seed_nodes lists them. */
 typedef struct casty_node_address {
 	char     host[CASTY_HOST_MAX];
@@ -86,8 +94,8 @@ typedef struct casty_node_address {
 
 /**
  * [cluster]: enabled when the table gives a host (then port is
- * required). The gossip, heartbeat and failure-detector tables are read
- * even without a host.
+ * required). The roles and the gossip, heartbeat and failure-detector
+ * tables are read even without a host.
  */
 typedef struct casty_cluster_config {
 	bool                          enabled;

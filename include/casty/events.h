@@ -14,6 +14,7 @@
 #define CASTY_EVENTS_H
 
 #include <casty/base.h>
+#include <casty/config.h> // CASTY_ROLES_MAX, CASTY_ROLE_MAX
 #include <casty/msg.h>
 
 /** casty_actor_started: an actor has started (after its pre_start). */
@@ -42,7 +43,10 @@ CASTY_API extern const casty_msg_type casty_actor_restarted__type;
 /** Why a message became a dead letter. */
 typedef enum casty_dead_letter_reason {
 	CASTY_DEAD_STOPPED = 1, // the recipient had stopped (or never ran)
-	CASTY_DEAD_DROP_NEW,    // bounded mailbox full: the new one dropped
+	CASTY_DEAD_DROP_NEW,    // bounded mailbox full: the new one dropped;
+	                        // or, for an actor of another node, its
+	                        // node not connected and max_pending_per_node
+	                        // messages waiting already (cluster.h)
 	CASTY_DEAD_DROP_OLDEST, // bounded mailbox full: the oldest dropped
 	// From another node (cluster.h): a type this node does not know,
 	// or another version of it (message_type names it, message says
@@ -81,8 +85,21 @@ CASTY_API extern const casty_msg_type casty_unhandled_message__type;
 /*
  * Cluster membership (include/casty/cluster.h), published by the cluster
  * node of this system. Each names the member: its system, host and port,
- * and the incarnation that tells a restarted node from its predecessor.
+ * the incarnation that tells a restarted node from its predecessor, and
+ * its roles, sorted and comma-separated ("backend,worker"; "" for none),
+ * which casty_roles_contain reads. (One string rather than an array:
+ * events are messages, and a message field is a scalar, a string or a
+ * ref.)
  */
+
+/** The size of the roles of a member event: every role and its comma. */
+#define CASTY_ROLES_TEXT_MAX (CASTY_ROLES_MAX * CASTY_ROLE_MAX)
+
+/**
+ * casty_roles_contain says whether role is one of roles, a member
+ * event's comma-separated list. Thread: any.
+ */
+CASTY_API bool casty_roles_contain(const char *roles, const char *role);
 
 /** casty_member_up: the leader has moved the member up. */
 typedef struct casty_member_up {
@@ -90,6 +107,7 @@ typedef struct casty_member_up {
 	char     host[256];
 	unsigned port;
 	uint64_t incarnation;
+	char     roles[CASTY_ROLES_TEXT_MAX];
 } casty_member_up;
 CASTY_API extern const casty_msg_type casty_member_up__type;
 
@@ -99,6 +117,7 @@ typedef struct casty_member_left {
 	char     host[256];
 	unsigned port;
 	uint64_t incarnation;
+	char     roles[CASTY_ROLES_TEXT_MAX];
 } casty_member_left;
 CASTY_API extern const casty_msg_type casty_member_left__type;
 
@@ -108,6 +127,7 @@ typedef struct casty_member_removed {
 	char     host[256];
 	unsigned port;
 	uint64_t incarnation;
+	char     roles[CASTY_ROLES_TEXT_MAX];
 } casty_member_removed;
 CASTY_API extern const casty_msg_type casty_member_removed__type;
 
@@ -117,6 +137,7 @@ typedef struct casty_unreachable_member {
 	char     host[256];
 	unsigned port;
 	uint64_t incarnation;
+	char     roles[CASTY_ROLES_TEXT_MAX];
 } casty_unreachable_member;
 CASTY_API extern const casty_msg_type casty_unreachable_member__type;
 
@@ -126,6 +147,7 @@ typedef struct casty_reachable_member {
 	char     host[256];
 	unsigned port;
 	uint64_t incarnation;
+	char     roles[CASTY_ROLES_TEXT_MAX];
 } casty_reachable_member;
 CASTY_API extern const casty_msg_type casty_reachable_member__type;
 

@@ -295,6 +295,10 @@ np_members(node_proc *p, np_member *out, size_t cap)
 		snprintf(m.host, sizeof m.host, "%s", hostport);
 		m.port = (unsigned)strtoul(colon + 1, NULL, 10);
 		m.reachable = strcmp(reach, "reachable") == 0;
+		const char *roles = strstr(p->line[i], " roles=");
+		cr_assert(roles != NULL, "%s", p->line[i]);
+		snprintf(m.roles, sizeof m.roles, "%s",
+			roles + strlen(" roles="));
 		if (n < cap) {
 			out[n] = m;
 		}

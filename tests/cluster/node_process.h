@@ -35,6 +35,7 @@ typedef struct np_member {
 	char     status[16];
 	uint64_t incarnation;
 	bool     reachable;
+	char     roles[256]; // as printed: "a,b", "" for none
 } np_member;
 
 /**

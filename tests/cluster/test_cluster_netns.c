@@ -183,8 +183,9 @@ Test(cluster_netns, three_nodes_in_namespaces_form_a_cluster,
 		for (int m = 0; m < NODES; m++) {
 			char host[32], line[128];
 			address_of(m, host, sizeof host);
-			snprintf(line, sizeof line, "EVENT up %s:%u inc=%" PRIu64,
-				host, node[m].port, node[m].incarnation);
+			snprintf(line, sizeof line,
+				"EVENT up %s:%u inc=%" PRIu64 " roles=", host,
+				node[m].port, node[m].incarnation);
 			cr_assert(ge(long, np_wait_line(&node[who], 0, line), 0),
 				"node %d never printed '%s'", who, line);
 		}

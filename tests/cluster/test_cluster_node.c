@@ -4,7 +4,10 @@
 // sees everyone up; a graceful leave is seen as left and removed; a node
 // that vanishes without leaving is found unreachable, downed and removed;
 // a node with the wrong secret never joins; messages to an actor of a
-// removed node are dead letters at the sender. Every node has a probe actor
+// removed node are dead letters at the sender; every member sees the
+// roles of every other (given in code or in casty.toml), in the member
+// list and in the events, and bad roles are refused at start. Every node
+// has a probe actor
 // subscribed to the membership events; tests wait on what the probes
 // saw, each wait bounded by a generous deadline that only turns a hang
 // into a failure. Nothing asserts on how long anything took.
@@ -34,6 +37,7 @@ CASTY_PROTOCOL(MemberProbe, casty_member_up, casty_member_left,
 typedef struct seen_event {
 	int      kind;
 	unsigned port;
+	char     roles[CASTY_ROLES_TEXT_MAX]; // of up events
 } seen_event;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -47,16 +51,24 @@ typedef struct node {
 	casty_system  *sys;
 	casty_cluster *cluster;
 	uint16_t       port;
+	// How start_node makes its options: from config (NULL: the
+	// defaults), then these roles when given, then the fast timings.
+	const casty_config *config;
+	const char *const  *roles;
+	size_t              nroles;
 } node;
 
 static node nodes[NODES];
 
 static void
-record(int who, int kind, unsigned port)
+record(int who, int kind, unsigned port, const char *roles)
 {
 	pthread_mutex_lock(&lock);
 	if (nseen[who] < MAX_SEEN) {
-		seen[who][nseen[who]++] = (seen_event){kind, port};
+		seen_event *e = &seen[who][nseen[who]++];
+		e->kind = kind;
+		e->port = port;
+		snprintf(e->roles, sizeof e->roles, "%s", roles);
 	}
 	pthread_cond_broadcast(&cond);
 	pthread_mutex_unlock(&lock);
@@ -66,23 +78,26 @@ CASTY_HANDLER(probe_receive, int)
 {
 	int who = *state;
 	switch (MemberProbe_tag_of(msg)) {
-	case MemberProbe_casty_member_up:
-		record(who, EV_UP, CASTY_AS(casty_member_up, msg)->port);
+	case MemberProbe_casty_member_up: {
+		const casty_member_up *e = CASTY_AS(casty_member_up, msg);
+		record(who, EV_UP, e->port, e->roles);
 		break;
+	}
 	case MemberProbe_casty_member_left:
-		record(who, EV_LEFT, CASTY_AS(casty_member_left, msg)->port);
+		record(who, EV_LEFT, CASTY_AS(casty_member_left, msg)->port,
+			"");
 		break;
 	case MemberProbe_casty_member_removed:
 		record(who, EV_REMOVED,
-			CASTY_AS(casty_member_removed, msg)->port);
+			CASTY_AS(casty_member_removed, msg)->port, "");
 		break;
 	case MemberProbe_casty_unreachable_member:
 		record(who, EV_UNREACHABLE,
-			CASTY_AS(casty_unreachable_member, msg)->port);
+			CASTY_AS(casty_unreachable_member, msg)->port, "");
 		break;
 	case MemberProbe_casty_reachable_member:
 		record(who, EV_REACHABLE,
-			CASTY_AS(casty_reachable_member, msg)->port);
+			CASTY_AS(casty_reachable_member, msg)->port, "");
 		break;
 	}
 	return casty_same();
@@ -142,10 +157,10 @@ suite_teardown(void)
 	casty_log_set_level(CASTY_LOG_INFO);
 }
 
+// On top of whatever *o holds: values set in code after the config.
 static void
 fast_options(casty_cluster_options *o)
 {
-	casty_cluster_options_init(o);
 	strcpy(o->host, HOST);
 	o->gossip.interval = 0.05;
 	o->heartbeat.interval = 0.05;
@@ -191,6 +206,11 @@ start_node(int i, int seed, const char *secret, uint32_t quorum,
 		0));
 
 	casty_cluster_options o;
+	casty_cluster_options_from_config(nodes[i].config, &o); // NULL: init
+	if (nodes[i].roles != NULL) {
+		o.roles = nodes[i].roles;
+		o.nroles = nodes[i].nroles;
+	}
 	fast_options(&o);
 	casty_node_address seed_addr;
 	if (seed >= 0) {
@@ -370,4 +390,129 @@ Test(cluster_node, a_node_with_the_wrong_secret_never_joins,
 	size_t n = 0;
 	cr_assert(eq(int, casty_cluster_members(nodes[0].cluster, NULL, 0, &n), 0));
 	cr_assert(eq(sz, n, 1));
+}
+
+// The roles in the up event node who saw for the member at port ("?"
+// when it saw none).
+static void
+up_roles(int who, unsigned port, char *out, size_t size)
+{
+	pthread_mutex_lock(&lock);
+	snprintf(out, size, "?");
+	for (unsigned i = 0; i < nseen[who]; i++) {
+		if (seen[who][i].kind == EV_UP && seen[who][i].port == port) {
+			snprintf(out, size, "%s", seen[who][i].roles);
+		}
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+Test(cluster_node, every_member_sees_the_roles_of_every_other,
+	.init = suite_setup, .fini = suite_teardown)
+{
+	// Node 0 (the founder, which joins itself) and node 1 get roles in
+	// code, node 2 from casty.toml.
+	static const char *const founder[] = {"seed"};
+	static const char *const backend[] = {"worker", "backend", "worker"};
+	static const char toml[] =
+		"[cluster]\nroles = [\"frontend\", \"api\"]\n";
+	casty_config *config;
+	cr_assert(eq(int, casty_config_parse(toml, sizeof toml - 1,
+				  "casty.toml", &config, NULL), 0));
+	nodes[0].roles = founder;
+	nodes[0].nroles = 1;
+	nodes[1].roles = backend;
+	nodes[1].nroles = 3;
+	nodes[2].config = config;
+	form_three();
+	casty_config_free(config); // roles are copied at start
+	nodes[2].config = NULL;
+	const char *want[3] = {"seed", "backend,worker", "api,frontend"};
+	for (int who = 0; who < 3; who++) {
+		casty_member_info info[8];
+		size_t            n = 0;
+		cr_assert(eq(int, casty_cluster_members(nodes[who].cluster,
+					  info, 8, &n),
+			0));
+		cr_assert(eq(sz, n, 3));
+		for (size_t k = 0; k < n; k++) {
+			int m = 0;
+			while (m < 3 && nodes[m].port != info[k].port) {
+				m++;
+			}
+			cr_assert(lt(int, m, 3));
+			char joined[CASTY_ROLES_TEXT_MAX] = "";
+			for (uint32_t r = 0; r < info[k].nroles; r++) {
+				strcat(joined, r > 0 ? "," : "");
+				strcat(joined, info[k].roles[r]);
+			}
+			cr_assert(eq(str, joined, (char *)want[m]),
+				"node %d sees node %d as '%s'", who, m, joined);
+			char event[CASTY_ROLES_TEXT_MAX];
+			up_roles(who, info[k].port, event, sizeof event);
+			cr_assert(eq(str, event, (char *)want[m]),
+				"node %d saw node %d up with '%s'", who, m,
+				event);
+		}
+	}
+	casty_member_info me[8];
+	size_t            n = 0;
+	casty_cluster_members(nodes[0].cluster, me, 8, &n);
+	for (size_t k = 0; k < n; k++) {
+		bool is1 = me[k].port == nodes[1].port;
+		cr_assert(eq(int, casty_member_has_role(&me[k], "worker"),
+			is1));
+		cr_assert(not(casty_member_has_role(&me[k], "work")));
+		cr_assert(not(casty_member_has_role(&me[k], "")));
+	}
+	cr_assert(casty_roles_contain("api,frontend", "frontend"));
+	cr_assert(casty_roles_contain("api,frontend", "api"));
+	cr_assert(not(casty_roles_contain("api,frontend", "front")));
+	cr_assert(not(casty_roles_contain("api,frontend", "")));
+	cr_assert(not(casty_roles_contain("", "api")));
+}
+
+Test(cluster_node, bad_roles_are_refused_at_start_and_leave_nothing_behind,
+	.init = suite_setup, .fini = suite_teardown)
+{
+	int rc = casty_system_create(NULL, &nodes[0].sys);
+	if (rc == -ENOSYS || rc == -EPERM) {
+		cr_skip("io_uring is not available here");
+	}
+	cr_assert(eq(int, rc, 0));
+	const char *too_long = "0123456789012345678901234567890x"; // 32
+	const char *bad[][1] = {{""}, {"a,b"}, {"a b"}, {"a\nb"}, {too_long},
+		{NULL}};
+	casty_cluster_options o;
+	casty_cluster_options_init(&o);
+	fast_options(&o);
+	casty_cluster *c = (casty_cluster *)&o; // untouched on failure
+	for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+		o.roles = bad[k];
+		o.nroles = 1;
+		cr_assert(eq(int, casty_cluster_start(nodes[0].sys, &o, &c),
+			-EINVAL), "case %zu", k);
+		cr_assert(eq(ptr, (void *)c, (void *)&o));
+	}
+	o.roles = NULL; // with a count
+	cr_assert(eq(int, casty_cluster_start(nodes[0].sys, &o, &c), -EINVAL));
+	const char *nine[CASTY_ROLES_MAX + 1] = {"a", "b", "c", "d", "e", "f",
+		"g", "h", "i"};
+	o.roles = nine;
+	o.nroles = CASTY_ROLES_MAX + 1;
+	cr_assert(eq(int, casty_cluster_start(nodes[0].sys, &o, &c), -EINVAL));
+	// Nothing was left: the node starts on the same system (its actor's
+	// name, "_cluster", is free), with the most roles there may be; the
+	// quorum of one returns once it is up.
+	o.nroles = CASTY_ROLES_MAX;
+	o.required_quorum = 1;
+	o.quorum_timeout_ms = WAIT_MS;
+	cr_assert(eq(int, casty_cluster_start(nodes[0].sys, &o, &c), 0));
+	nodes[0].cluster = c;
+	casty_member_info info;
+	size_t            n = 0;
+	cr_assert(eq(int, casty_cluster_members(c, &info, 1, &n), 0));
+	cr_assert(eq(sz, n, 1));
+	cr_assert(eq(u32, info.nroles, CASTY_ROLES_MAX));
+	cr_assert(eq(str, info.roles[7], "h"));
 }

@@ -3,12 +3,13 @@
 // its own, driven over stdin and stdout. Three nodes form a cluster; a
 // node killed with SIGKILL is found unreachable and removed, and rejoins
 // with a new incarnation when restarted on its port; a graceful leave is
-// seen as left and removed; a node with the wrong secret is refused; and
-// bytes that are not the protocol, sent by the test itself, close only
-// their own connection. Every wait is for a line a node prints, bounded
-// by a generous deadline that only turns a hang into a failure; nothing
-// asserts how long anything took. Every child is killed and reaped in
-// the teardown, whatever happened.
+// seen as left and removed; a node with the wrong secret is refused;
+// roles given with --role are seen by every node; and bytes that are not
+// the protocol (a bad join request among them), sent by the test itself,
+// close only their own connection. Every wait is for a line a node
+// prints, bounded by a generous deadline that only turns a hang into a
+// failure; nothing asserts how long anything took. Every child is killed
+// and reaped in the teardown, whatever happened.
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <arpa/inet.h>
@@ -26,6 +27,7 @@
 
 #include "cluster/frame.h"
 #include "cluster/handshake.h"
+#include "cluster/node.h"
 #include "node_process.h"
 
 TestSuite(cluster_processes, .timeout = 300);
@@ -36,11 +38,16 @@ TestSuite(cluster_processes, .timeout = 300);
 #define NODES 5
 
 static node_proc node[NODES];
+// Each node's roles as it prints them (sorted, comma-separated).
+static const char *node_roles[NODES];
 
 static void
 setup(void)
 {
 	memset(node, 0, sizeof node);
+	for (int i = 0; i < NODES; i++) {
+		node_roles[i] = "";
+	}
 }
 
 static void
@@ -57,17 +64,18 @@ teardown(void)
 	    "--min-std-ms", "100", "--first-estimate-ms", "200",              \
 	    "--pause-ms", "1500"
 
-// Starts node i and waits for its PORT line. seed < 0: it founds the
-// cluster; else node seed is its seed, at the port that node printed.
-// port 0: any. down_after_ms 0: no auto-down.
+// Starts node i with --role for each of roles (NULL-terminated, NULL:
+// none), and waits for its PORT line. seed < 0: it founds the cluster;
+// else node seed is its seed, at the port that node printed. port 0:
+// any. down_after_ms 0: no auto-down.
 static void
-start(int i, int seed, const char *secret, unsigned port,
-	unsigned down_after_ms)
+start_with_roles(int i, int seed, const char *secret, unsigned port,
+	unsigned down_after_ms, char *const *roles)
 {
 	char port_arg[16], seed_arg[64], down_arg[16];
 	snprintf(port_arg, sizeof port_arg, "%u", port);
 	snprintf(down_arg, sizeof down_arg, "%u", down_after_ms);
-	char *argv[32] = {(char *)np_node_binary(), "--name", CLUSTER, "--host",
+	char *argv[48] = {(char *)np_node_binary(), "--name", CLUSTER, "--host",
 		HOST, "--port", port_arg, "--secret", (char *)secret,
 		"--down-after-ms", down_arg, FAST_TIMINGS};
 	size_t n = 0;
@@ -79,8 +87,20 @@ start(int i, int seed, const char *secret, unsigned port,
 		argv[n++] = "--seed";
 		argv[n++] = seed_arg;
 	}
+	for (size_t r = 0; roles != NULL && roles[r] != NULL; r++) {
+		cr_assert(lt(sz, n + 2, sizeof argv / sizeof argv[0]));
+		argv[n++] = "--role";
+		argv[n++] = roles[r];
+	}
 	np_start(&node[i], argv, false);
 	np_wait_port(&node[i]);
+}
+
+static void
+start(int i, int seed, const char *secret, unsigned port,
+	unsigned down_after_ms)
+{
+	start_with_roles(i, seed, secret, port, down_after_ms, NULL);
 }
 
 // Waits until node who has printed the event kind about the member
@@ -88,9 +108,10 @@ start(int i, int seed, const char *secret, unsigned port,
 static long
 expect_event(int who, const char *kind, int about)
 {
-	char line[128];
-	snprintf(line, sizeof line, "EVENT %s %s:%u inc=%" PRIu64, kind, HOST,
-		node[about].port, node[about].incarnation);
+	char line[384];
+	snprintf(line, sizeof line, "EVENT %s %s:%u inc=%" PRIu64 " roles=%s",
+		kind, HOST, node[about].port, node[about].incarnation,
+		node_roles[about]);
 	long at = np_wait_line(&node[who], 0, line);
 	cr_assert(at >= 0, "node %d never printed '%s'", who, line);
 	return at;
@@ -175,6 +196,45 @@ Test(cluster_processes, three_nodes_form_a_cluster, .init = setup,
 	for (int i = 0; i < 3; i++) {
 		cr_assert(eq(int, np_wait_exit(&node[i]), 0), "node %d", i);
 	}
+}
+
+Test(cluster_processes, roles_given_with_role_are_seen_by_every_node,
+	.init = setup, .fini = teardown)
+{
+	char *front[] = {"frontend", NULL};
+	char *back[] = {"worker", "backend", "worker", NULL};
+	node_roles[0] = "frontend";
+	node_roles[1] = "backend,worker"; // sorted, once each
+	start_with_roles(0, -1, SECRET, 0, 0, front);
+	np_wait_incarnation(&node[0]);
+	start_with_roles(1, 0, SECRET, 0, 0, back);
+	start(2, 0, SECRET, 0, 0); // no roles
+	np_wait_incarnation(&node[1]);
+	np_wait_incarnation(&node[2]);
+	// Each up event names the member's roles (expect_event's line).
+	for (int who = 0; who < 3; who++) {
+		for (int m = 0; m < 3; m++) {
+			expect_event(who, "up", m);
+		}
+	}
+	// So does every member list.
+	for (int who = 0; who < 3; who++) {
+		np_member m[4];
+		size_t    n = np_members(&node[who], m, 4);
+		cr_assert(eq(sz, n, 3));
+		for (size_t k = 0; k < n; k++) {
+			int i = 0;
+			while (i < 3 && node[i].port != m[k].port) {
+				i++;
+			}
+			cr_assert(lt(int, i, 3), "node %d lists port %u", who,
+				m[k].port);
+			cr_assert(eq(str, m[k].roles, (char *)node_roles[i]),
+				"node %d sees node %d with roles '%s'", who, i,
+				m[k].roles);
+		}
+	}
+	quit_all(07);
 }
 
 Test(cluster_processes, a_killed_node_is_removed_and_rejoins_with_a_new_incarnation,
@@ -331,10 +391,10 @@ send_garbage(int who, const void *bytes, size_t len, const char *why)
 	expect_closed(who, fd, why);
 }
 
-// A real handshake (the test acts as a node that claims its own socket's
-// port), then a frame header above the maximum of an open connection.
-static void
-oversized_after_handshake(int who)
+// A real handshake with node who (the test acts as a node that claims
+// its own socket's port); returns the open connection.
+static int
+handshake_with(int who)
 {
 	int           fd = dial(node[who].port);
 	cst_hs_config cfg = {
@@ -377,6 +437,14 @@ oversized_after_handshake(int who)
 	write_all(fd, out.data, out.len); // our proof: the connection opens
 	cst_frame_buf_fini(&out);
 	cst_frame_decoder_fini(&dec);
+	return fd;
+}
+
+// A frame header above the maximum of an open connection.
+static void
+oversized_after_handshake(int who)
+{
+	int fd = handshake_with(who);
 	// u32 big-endian length (kind + body), kind: one byte over the
 	// maximum of an open connection.
 	uint32_t len = CST_FRAME_DEFAULT_MAX + 1;
@@ -385,6 +453,26 @@ oversized_after_handshake(int who)
 		 CST_FRAME_KIND_USER};
 	write_all(fd, head, sizeof head);
 	expect_closed(who, fd, "frame above the maximum");
+}
+
+// A join request whose roles are not in order: [1, ["b", "a"]].
+static void
+bad_join_after_handshake(int who)
+{
+	int           fd = handshake_with(who);
+	unsigned      port = local_port(fd); // the name the test gave itself
+	const uint8_t body[] = {0x92, 0x01, 0x92, 0xa1, 'b', 0xa1, 'a'};
+	uint8_t       frame[CST_FRAME_HEADER + sizeof body];
+	cst_frame_head(frame, CST_KIND_JOIN, sizeof body);
+	memcpy(frame + CST_FRAME_HEADER, body, sizeof body);
+	write_all(fd, frame, sizeof frame);
+	expect_closed(who, fd, "bad join request");
+	char line[128];
+	snprintf(line, sizeof line, "cluster: bad join request from %s:%u: "
+				    "roles not sorted or duplicated",
+		HOST, port);
+	cr_assert(np_wait_substring(&node[who], line) >= 0,
+		"node %d never logged '%s'", who, line);
 }
 
 Test(cluster_processes, garbage_and_oversized_frames_close_only_their_connection,
@@ -406,6 +494,7 @@ Test(cluster_processes, garbage_and_oversized_frames_close_only_their_connection
 		CST_FRAME_KIND_USER};
 	send_garbage(0, huge, sizeof huge, "frame above the maximum");
 	oversized_after_handshake(1);
+	bad_join_after_handshake(2);
 
 	// Nothing else changed: three members up everywhere, and a later
 	// change of membership still goes round.
@@ -433,6 +522,8 @@ Test(cluster_processes, bad_arguments_exit_2_with_one_line, .init = setup,
 		{"--secret-file", "/nonexistent/casty-secret", NULL},
 		{"stray", NULL},
 		{"--host", "not-an-address", NULL}, // refused at start
+		{"--role", "a,b", NULL},            // so are bad roles
+		{"--role", "", NULL},
 	};
 	for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
 		char *argv[6] = {(char *)np_node_binary()};

@@ -1,7 +1,8 @@
-// tests/cluster/test_gossip_codec.c: the wire form of a gossip
-// (cluster/gossip_codec.c): round trips, every truncation rejected, and
-// hand-made hostile inputs (unknown statuses, duplicates, out-of-range
-// indices, lying counts, trailing bytes) each rejected with its reason.
+// tests/cluster/test_gossip_codec.c: the wire forms of a gossip and of a
+// join request (cluster/gossip_codec.c): round trips, every truncation
+// rejected, and hand-made hostile inputs (unknown statuses, duplicates,
+// out-of-range indices, lying counts, roles no node may have, trailing
+// bytes) each rejected with its reason.
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <errno.h>
@@ -360,4 +361,139 @@ Test(gossip_codec, roles_must_be_sorted_and_distinct)
 	w       = empty_tail(w);
 	cr_assert(
 	    eq(str, (char *)decode_why(w), "roles not sorted or duplicated"));
+}
+
+// A one-member gossip whose member has the given roles, as written.
+static char *
+member_with_roles(const char *const *roles, uint32_t n)
+{
+	char *w = header(1);
+	w       = mp_encode_array(w, 8);
+	w       = mp_encode_str(w, "sys", 3);
+	w       = mp_encode_str(w, "h", 1);
+	w       = mp_encode_uint(w, 1);
+	w       = mp_encode_uint(w, 1);
+	w       = mp_encode_uint(w, 1);
+	w       = mp_encode_uint(w, 1);
+	w       = mp_encode_uint(w, 0);
+	w       = mp_encode_array(w, n);
+	for (uint32_t i = 0; i < n; i++) {
+		w = mp_encode_str(w, roles[i], (uint32_t)strlen(roles[i]));
+	}
+	return empty_tail(w);
+}
+
+Test(gossip_codec, roles_no_node_may_have_are_rejected)
+{
+	const char *fine[] = {"api", "dc-east", "w\xc3\xb6rker"};
+	cr_assert(eq(str, (char *)decode_why(member_with_roles(fine, 3)),
+	    "accepted"));
+	cr_assert(eq(str, back.member[0].roles.name[2], "w\xc3\xb6rker"));
+	const char *bad[] = {"a,b", "a b", "a\tb", "a\x7f",
+	    "0123456789012345678901234567890x"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		const char *why = decode_why(member_with_roles(&bad[i], 1));
+		cr_assert(eq(str, (char *)why, "bad role"), "'%s'", bad[i]);
+	}
+	const char *many[CST_ROLES_MAX + 1] = {"a", "b", "c", "d", "e", "f",
+	    "g", "h", "i"};
+	cr_assert(eq(str,
+	    (char *)decode_why(member_with_roles(many, CST_ROLES_MAX + 1)),
+	    "bad roles"));
+}
+
+static const char *
+join_why(const char *end, cst_roles *out)
+{
+	const char *why = NULL;
+	int rc = cst_join_decode(buf, (size_t)(end - (char *)buf), out, &why);
+	return rc == 0 ? "accepted" : why;
+}
+
+Test(gossip_codec, a_join_request_round_trips_its_roles)
+{
+	const char *given[] = {"worker", "api", "worker"};
+	cst_roles   roles, got;
+	cr_assert(eq(int, cst_roles_set(&roles, given, 3), 0));
+	int64_t n = cst_join_encode(&roles, buf, sizeof buf);
+	cr_assert(gt(i64, n, 0));
+	cr_assert(eq(int, cst_join_decode(buf, (size_t)n, &got, NULL), 0));
+	cr_assert(eq(u32, got.n, 2));
+	cr_assert(eq(str, got.name[0], "api"));
+	cr_assert(eq(str, got.name[1], "worker"));
+	// Every truncation is refused, and leaves no roles behind.
+	for (int64_t k = 0; k < n; k++) {
+		got.n = 99;
+		cr_assert(eq(int, cst_join_decode(buf, (size_t)k, &got, NULL),
+		    -EINVAL));
+		cr_assert(eq(u32, got.n, 0));
+	}
+	// No roles; and the most roles, each as long as it may be, fit
+	// CST_JOIN_MAX exactly.
+	cst_roles_set(&roles, NULL, 0);
+	n = cst_join_encode(&roles, buf, sizeof buf);
+	cr_assert(eq(int, cst_join_decode(buf, (size_t)n, &got, NULL), 0));
+	cr_assert(eq(u32, got.n, 0));
+	char        names[CST_ROLES_MAX][CST_ROLE_MAX];
+	const char *longest[CST_ROLES_MAX];
+	for (int i = 0; i < CST_ROLES_MAX; i++) {
+		memset(names[i], 'a' + i, CST_ROLE_MAX - 1);
+		names[i][CST_ROLE_MAX - 1] = '\0';
+		longest[i] = names[i];
+	}
+	cr_assert(eq(int, cst_roles_set(&roles, longest, CST_ROLES_MAX), 0));
+	uint8_t exact[CST_JOIN_MAX];
+	n = cst_join_encode(&roles, exact, sizeof exact);
+	cr_assert(eq(i64, n, CST_JOIN_MAX));
+	cr_assert(eq(int, cst_join_decode(exact, (size_t)n, &got, NULL), 0));
+	cr_assert(eq(u32, got.n, CST_ROLES_MAX));
+	cr_assert(eq(i64, cst_join_encode(&roles, exact, sizeof exact - 1),
+	    -ENOSPC));
+	// A list that is not canonical is not written.
+	memcpy(roles.name[0], "zzz", 4);
+	cr_assert(eq(i64, cst_join_encode(&roles, buf, sizeof buf), -EINVAL));
+}
+
+Test(gossip_codec, bad_join_requests_are_rejected_with_their_reason)
+{
+	cst_roles got;
+	char     *w = (char *)buf;
+	w           = mp_encode_array(w, 0);
+	cr_assert(eq(str, (char *)join_why(w, &got), "not a join request"));
+
+	w = (char *)buf;
+	w = mp_encode_array(w, 2);
+	w = mp_encode_uint(w, CST_JOIN_FORMAT + 1);
+	w = mp_encode_array(w, 0);
+	cr_assert(eq(str, (char *)join_why(w, &got), "unknown format version"));
+
+	w = (char *)buf;
+	w = mp_encode_array(w, 2);
+	w = mp_encode_uint(w, CST_JOIN_FORMAT);
+	w = mp_encode_array(w, 2);
+	w = mp_encode_str(w, "b", 1);
+	w = mp_encode_str(w, "a", 1);
+	cr_assert(eq(str, (char *)join_why(w, &got),
+	    "roles not sorted or duplicated"));
+
+	w = (char *)buf;
+	w = mp_encode_array(w, 2);
+	w = mp_encode_uint(w, CST_JOIN_FORMAT);
+	w = mp_encode_array(w, 1);
+	w = mp_encode_str(w, "a,b", 3);
+	cr_assert(eq(str, (char *)join_why(w, &got), "bad role"));
+
+	w = (char *)buf;
+	w = mp_encode_array(w, 2);
+	w = mp_encode_uint(w, CST_JOIN_FORMAT);
+	w = mp_encode_array(w, 200); // a count the bytes cannot hold
+	cr_assert(eq(str, (char *)join_why(w, &got), "bad roles"));
+
+	w = (char *)buf;
+	w = mp_encode_array(w, 2);
+	w = mp_encode_uint(w, CST_JOIN_FORMAT);
+	w = mp_encode_array(w, 0);
+	w = mp_encode_nil(w);
+	cr_assert(eq(str, (char *)join_why(w, &got), "trailing bytes"));
+	cr_assert(eq(u32, got.n, 0));
 }

@@ -75,12 +75,26 @@ Test(members, join_sorts_and_deduplicates_roles_and_rejects_bad_ones)
 	const char *roles[] = {"worker", "api", "worker"};
 	cst_member_table_init(&t1);
 	cr_assert(eq(int, cst_member_table_join(&t1, &A, &A, roles, 3), 0));
-	cr_assert(eq(u32, t1.member[0].nroles, 2));
-	cr_assert(eq(str, t1.member[0].roles[0], "api"));
-	cr_assert(eq(str, t1.member[0].roles[1], "worker"));
-	const char *empty[] = {""};
-	cr_assert(
-	    eq(int, cst_member_table_join(&t1, &A, &B, empty, 1), -EINVAL));
+	cr_assert(eq(u32, t1.member[0].roles.n, 2));
+	cr_assert(eq(str, t1.member[0].roles.name[0], "api"));
+	cr_assert(eq(str, t1.member[0].roles.name[1], "worker"));
+	cr_assert(cst_roles_has(&t1.member[0].roles, "worker"));
+	cr_assert(not(cst_roles_has(&t1.member[0].roles, "work")));
+	// Empty, too long, and with the characters role lists are printed
+	// with (a comma, a space) or that would break a log line.
+	const char *bad[] = {"", "0123456789012345678901234567890x", "a,b",
+	    "a b", "tab\there", "nl\n", "del\x7f"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		int rc = cst_member_table_join(&t1, &A, &B, &bad[i], 1);
+		cr_assert(eq(int, rc, -EINVAL), "role '%s'", bad[i]);
+	}
+	// 31 bytes is the longest a role may be.
+	const char *longest[] = {"0123456789012345678901234567890"};
+	cst_roles   r;
+	cr_assert(eq(int, cst_roles_set(&r, longest, 1), 0));
+	cr_assert(eq(u32, r.n, 1));
+	cr_assert(eq(int, cst_roles_set(&r, NULL, 1), -EINVAL));
+	cr_assert(eq(u32, r.n, 0));
 	const char *many[CST_ROLES_MAX + 1];
 	for (int i = 0; i <= CST_ROLES_MAX; i++) {
 		many[i] = "r";

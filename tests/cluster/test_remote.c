@@ -6,7 +6,9 @@
 // comes home is local again; messages of unknown types, of another
 // version of a type, or whose bytes do not fit their type become dead
 // letters with that reason on the receiving node, and the receiver goes
-// on; after a node has stopped, refs through it fail. Waits are bounded
+// on; after a node has stopped, refs through it fail; while the
+// connection to a node is not open, max_pending_per_node messages wait
+// for it and the rest are dead letters at the sender. Waits are bounded
 // by generous deadlines that only turn a hang into a failure.
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -21,6 +23,8 @@
 #include "cluster/node.h"
 #include "cluster/remote_codec.h"
 #include "runtime/cell.h"
+#include "runtime/reactor.h"
+#include "runtime/system.h"
 #include "runtime/type_registry.h"
 
 #define HOST "127.0.0.1"
@@ -73,6 +77,7 @@ typedef struct {
 } counter_state;
 
 static casty_behavior counter(counter_state s);
+static void             counted(int64_t count);
 
 CASTY_HANDLER(counter_receive, counter_state)
 {
@@ -84,6 +89,7 @@ CASTY_HANDLER(counter_receive, counter_state)
 		s.sum += a->n;
 		s.disorder += a->seq != s.last + 1;
 		s.last = a->seq;
+		counted(s.count);
 		return counter(s);
 	}
 	case CounterMsg_GetStats:
@@ -117,6 +123,16 @@ static casty_ref         collector_self;
 static int               npongs;
 static casty_dead_letter dead[8];
 static int               ndead;
+static int               nadds; // Adds the latest counter has counted
+
+static void
+counted(int64_t count)
+{
+	pthread_mutex_lock(&lock);
+	nadds = (int)count;
+	pthread_cond_broadcast(&cond);
+	pthread_mutex_unlock(&lock);
+}
 
 CASTY_HANDLER(collector_receive, void)
 {
@@ -168,8 +184,9 @@ typedef struct node {
 
 static node a, b;
 
+// max_pending: the node's max_pending_per_node; 0: the default.
 static void
-start(node *n)
+start(node *n, uint32_t max_pending)
 {
 	casty_system_config sc;
 	casty_system_config_init(&sc);
@@ -184,6 +201,9 @@ start(node *n)
 	strcpy(o.host, HOST);
 	o.secret = "s3cret";
 	o.secret_len = 6;
+	if (max_pending != 0) {
+		o.max_pending_per_node = max_pending;
+	}
 	cr_assert(eq(int, casty_cluster_start(n->sys, &o, &n->cluster), 0));
 	n->port = casty_cluster_port(n->cluster);
 }
@@ -208,8 +228,8 @@ setup(void)
 	pthread_cond_init(&cond, &ca);
 	pthread_condattr_destroy(&ca);
 	casty_log_set_level(CASTY_LOG_ERROR);
-	start(&a);
-	start(&b);
+	start(&a, 0);
+	start(&b, 0);
 }
 
 static void
@@ -588,4 +608,103 @@ Test(remote, a_lookup_from_a_handler_is_refused)
 	pthread_mutex_lock(&lock);
 	cr_assert(eq(int, lookup_in_handler_rc, -EDEADLK));
 	pthread_mutex_unlock(&lock);
+}
+
+// ---- A node that is not connected ----
+
+// Holds the reactor of a system still, as a process stopped by SIGSTOP
+// would be: its sockets accept connections (the kernel does that), but
+// nothing is read or answered until thaw.
+typedef struct freezer {
+	cst_reactor_req req;
+	pthread_mutex_t lock;
+	pthread_cond_t  cond;
+	bool            frozen, thawed;
+} freezer;
+
+static void
+run_freeze(cst_reactor *r, cst_reactor_req *req)
+{
+	(void)r;
+	freezer *f = (freezer *)req;
+	pthread_mutex_lock(&f->lock);
+	f->frozen = true;
+	pthread_cond_broadcast(&f->cond);
+	while (!f->thawed) {
+		pthread_cond_wait(&f->cond, &f->lock);
+	}
+	pthread_mutex_unlock(&f->lock);
+}
+
+static void
+freeze(freezer *f, casty_system *sys)
+{
+	memset(f, 0, sizeof(*f));
+	pthread_mutex_init(&f->lock, NULL);
+	pthread_cond_init(&f->cond, NULL);
+	f->req.run = run_freeze;
+	cst_reactor_submit(sys->reactor, &f->req);
+	pthread_mutex_lock(&f->lock);
+	while (!f->frozen) {
+		pthread_cond_wait(&f->cond, &f->lock); // the reactor is alive
+	}
+	pthread_mutex_unlock(&f->lock);
+}
+
+static void
+thaw(freezer *f)
+{
+	pthread_mutex_lock(&f->lock);
+	f->thawed = true;
+	pthread_cond_broadcast(&f->cond);
+	pthread_mutex_unlock(&f->lock);
+}
+
+Test(remote, messages_beyond_the_pending_bound_are_dead_letters_until_connected)
+{
+	enum { PENDING = 5, EXTRA = 4 };
+	stop(&a); // again, with a small bound
+	start(&a, PENDING);
+	casty_register(Stats);
+	subscribe_dead_letters(a.sys);
+	CounterMsg_ref c = remote_counter();
+
+	// b stands still, and a's connection to it is cut (as the cluster
+	// does to a removed node): a's sends dial b again, and the
+	// connection stays in its handshake until b moves.
+	freezer f;
+	freeze(&f, b.sys);
+	cr_assert(eq(int, cst_transport_forget(a.cluster->transport, HOST,
+				  b.port, b.cluster->self.uid), 0));
+	for (int i = 1; i <= PENDING + EXTRA; i++) {
+		cr_assert(eq(int, casty_tell(c, Add, i, (uint64_t)i), 0));
+	}
+	// The extra ones are dead letters on a, in order, naming the ref
+	// they were sent to.
+	cr_assert(wait_count(&ndead, EXTRA));
+	pthread_mutex_lock(&lock);
+	for (int k = 0; k < EXTRA; k++) {
+		char seq[16];
+		snprintf(seq, sizeof seq, "seq=%d", PENDING + 1 + k);
+		cr_assert(eq(i32, dead[k].reason, CASTY_DEAD_DROP_NEW));
+		cr_assert(eq(str, dead[k].message_type, "Add"));
+		cr_assert(strstr(dead[k].message, seq) != NULL, "%s",
+			dead[k].message);
+		cr_assert(casty_ref_eq(dead[k].recipient, c.ref));
+	}
+	pthread_mutex_unlock(&lock);
+
+	// Once b moves, the connection opens and the held ones arrive, in
+	// order; the dropped ones never do (the ask goes after them all).
+	thaw(&f);
+	cr_assert(wait_count(&nadds, PENDING));
+	Stats st = stats_of(c);
+	cr_assert(eq(i64, st.count, PENDING));
+	cr_assert(eq(i64, st.sum, PENDING * (PENDING + 1) / 2));
+	cr_assert(eq(i64, st.disorder, 0));
+	pthread_mutex_lock(&lock);
+	cr_assert(eq(int, ndead, EXTRA));
+	pthread_mutex_unlock(&lock);
+	pthread_cond_destroy(&f.cond);
+	pthread_mutex_destroy(&f.lock);
 }

@@ -2,9 +2,11 @@
 // over loopback, two transports in one process, each on its own casty
 // system: handshake, 10,000 frames each way exactly once and in order,
 // simultaneous dials that end with one connection, large frames, bad
-// peers (garbage, oversized frames, reserved kinds, wrong secret, wrong
-// cluster) closed without disturbing the good connection, and destroy
-// with work in flight (the ASan build checks that everything is freed).
+// peers (garbage, oversized frames, reserved kinds, frames the layer
+// above refuses, wrong secret, wrong cluster) closed without disturbing
+// the good connection, the bound on frames held for a peer that is not
+// connected, and destroy with work in flight (the ASan build checks that
+// everything is freed).
 // Every wait is on a condition variable, bounded by a deadline that only
 // turns a hang into a failure.
 #include <arpa/inet.h>
@@ -26,7 +28,9 @@ TestSuite(transport, .timeout = 120);
 
 #define HOST "127.0.0.1"
 #define KIND_DATA 20
+#define KIND_REFUSED 21 // the frame callback refuses it
 #define WAIT_SECONDS 60
+#define MAX_DROPPED 16
 
 typedef struct node {
 	casty_system   *sys;
@@ -38,6 +42,7 @@ typedef struct node {
 	int      last_why, last_detail;
 	uint64_t received, next_seq, misordered, bytes;
 	uint64_t peer_incarnation;
+	uint64_t dropped, dropped_seq[MAX_DROPPED]; // the dropped callback
 } node;
 
 static void
@@ -52,13 +57,16 @@ on_connected(void *arg, const cst_peer_addr *peer, uint64_t inc)
 	pthread_mutex_unlock(&n->lock);
 }
 
-static void
+static const char *
 on_frame(void *arg, const cst_peer_addr *peer, uint64_t inc, uint8_t kind,
 	const uint8_t *body, size_t len)
 {
 	node *n = arg;
 	(void)peer;
 	(void)inc;
+	if (kind == KIND_REFUSED) {
+		return "refused by the test";
+	}
 	pthread_mutex_lock(&n->lock);
 	if (kind == KIND_DATA && len >= sizeof(uint64_t)) {
 		uint64_t seq;
@@ -76,6 +84,24 @@ on_frame(void *arg, const cst_peer_addr *peer, uint64_t inc, uint8_t kind,
 	}
 	n->received++;
 	n->bytes += len;
+	pthread_cond_broadcast(&n->cond);
+	pthread_mutex_unlock(&n->lock);
+	return NULL;
+}
+
+static void
+on_dropped(void *arg, const cst_peer_addr *peer, uint8_t kind,
+	const uint8_t *body, size_t len)
+{
+	node *n = arg;
+	(void)peer;
+	cr_assert(eq(u8, kind, KIND_DATA));
+	cr_assert(eq(sz, len, sizeof(uint64_t)));
+	pthread_mutex_lock(&n->lock);
+	if (n->dropped < MAX_DROPPED) {
+		memcpy(&n->dropped_seq[n->dropped], body, sizeof(uint64_t));
+	}
+	n->dropped++;
 	pthread_cond_broadcast(&n->cond);
 	pthread_mutex_unlock(&n->lock);
 }
@@ -110,6 +136,7 @@ typedef struct node_opts {
 	const char *cluster;
 	const char *secret;
 	uint32_t    max_frame;
+	uint32_t    max_pending;
 	uint16_t    port;
 } node_opts;
 
@@ -132,12 +159,14 @@ node_start(node *n, uint64_t incarnation, node_opts o)
 		.secret = o.secret,
 		.secret_len = o.secret != NULL ? strlen(o.secret) : 0,
 		.max_frame = o.max_frame,
+		.max_pending = o.max_pending,
 		.backoff_min_ms = 5,
 		.backoff_max_ms = 50,
 		.cb = {.connected = on_connected,
 			.frame = on_frame,
 			.disconnected = on_disconnected,
 			.rejected = on_rejected,
+			.dropped = on_dropped,
 			.arg = n},
 	};
 	cr_assert(eq(int, cst_transport_create(n->sys, &cfg, &n->t), 0));
@@ -211,6 +240,15 @@ static void
 send_seq(node *from, node *to, uint64_t first, uint64_t count)
 {
 	send_seq_port(from, port_of(to), first, count);
+}
+
+static void
+send_bounded(node *from, uint16_t port, uint64_t first, uint64_t count)
+{
+	for (uint64_t s = first; s < first + count; s++) {
+		cr_assert(eq(int, cst_transport_send_bounded(from->t, HOST,
+					  port, KIND_DATA, &s, sizeof s), 0));
+	}
 }
 
 Test(transport, a_listener_on_port_0_reports_the_port_it_got)
@@ -636,4 +674,102 @@ Test(transport, an_impostor_failing_its_proof_cannot_cut_a_connection)
 	cr_assert(eq(u64, READ(&b, misordered), 0));
 	node_stop(&a);
 	node_stop(&b);
+}
+
+Test(transport, a_frame_the_layer_above_refuses_closes_its_connection)
+{
+	node a, b;
+	node_start(&a, 1, (node_opts){0});
+	node_start(&b, 2, (node_opts){0});
+	send_seq(&a, &b, 0, 3);
+	WAIT_FOR(&b, received, 3);
+	uint8_t junk = 0;
+	cr_assert(eq(int, cst_transport_send(a.t, HOST, port_of(&b),
+				  KIND_REFUSED, &junk, 1), 0));
+	WAIT_FOR(&b, rejected, 1);
+	cr_assert(eq(int, (int)READ(&b, last_why), CST_TR_MALFORMED));
+	WAIT_FOR(&a, disconnected, 1);
+	// a redials (it has sent to b), and the next frames get through.
+	send_seq(&a, &b, 3, 3);
+	WAIT_FOR(&b, received, 6);
+	cr_assert(eq(u64, READ(&b, misordered), 0));
+	node_stop(&a);
+	node_stop(&b);
+}
+
+static pthread_mutex_t warn_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned        holding_warnings;
+
+static void
+count_holding(void *arg, casty_log_level level, const char *path,
+	const char *message)
+{
+	(void)arg;
+	(void)path;
+	if (level == CASTY_LOG_WARN && strstr(message, "is not connected")) {
+		pthread_mutex_lock(&warn_lock);
+		holding_warnings++;
+		pthread_mutex_unlock(&warn_lock);
+	}
+}
+
+static unsigned
+warnings(void)
+{
+	pthread_mutex_lock(&warn_lock);
+	unsigned n = holding_warnings;
+	pthread_mutex_unlock(&warn_lock);
+	return n;
+}
+
+Test(transport, bounded_frames_beyond_max_pending_are_dropped_until_connected)
+{
+	casty_log_set_sink(count_holding, NULL);
+	node a, b;
+	node_start(&a, 1, (node_opts){.max_pending = 8});
+	node_start(&b, 2, (node_opts){0});
+	uint16_t port = port_of(&b);
+	node_stop(&b); // nobody listens there now: a cannot connect
+
+	// Eight are held, the next five dropped (in the order sent, on a's
+	// reactor, so that each is reported), and frames that are not
+	// bounded are held regardless.
+	send_bounded(&a, port, 0, 8);
+	send_bounded(&a, port, 1000, 5);
+	send_seq_port(&a, port, 8, 3);
+	WAIT_FOR(&a, dropped, 5);
+	for (uint64_t i = 0; i < 5; i++) {
+		cr_assert(eq(u64, a.dropped_seq[i], 1000 + i));
+	}
+	cr_assert(eq(u32, warnings(), 1)); // one per episode
+
+	// Once b listens, a's redial opens a connection and the held frames
+	// go out, in order and none twice.
+	node_start(&b, 3, (node_opts){.port = port});
+	WAIT_FOR(&b, received, 11);
+	WAIT_FOR(&a, connected, 1);
+	// Connected, nothing is bounded: these all go out.
+	send_bounded(&a, port, 11, 20);
+	WAIT_FOR(&b, received, 31);
+	cr_assert(eq(u64, READ(&b, next_seq), 31));
+	cr_assert(eq(u64, READ(&b, misordered), 0));
+	cr_assert(eq(u64, READ(&a, dropped), 5));
+
+	// A second episode, after the connection is lost: the bound and the
+	// warning apply again.
+	node_stop(&b);
+	WAIT_FOR(&a, disconnected, 1);
+	send_bounded(&a, port, 31, 10);
+	send_seq_port(&a, port, 41, 1); // a marker, queued after the held
+	WAIT_FOR(&a, dropped, 7);
+	cr_assert(eq(u64, a.dropped_seq[5], 39));
+	cr_assert(eq(u64, a.dropped_seq[6], 40));
+	cr_assert(eq(u32, warnings(), 2));
+	node_start(&b, 4, (node_opts){.port = port});
+	// The marker comes last: when it is in, so is all that was held.
+	WAIT_FOR(&b, next_seq, 42);
+	cr_assert(eq(u64, READ(&b, received), 9));
+	node_stop(&a);
+	node_stop(&b);
+	casty_log_set_sink(NULL, NULL);
 }

@@ -259,6 +259,18 @@ Test(config, strict_errors_name_file_line_column_and_key)
 		4, 1, "cluster.seed_nodes", "port");
 	expect_error("[cluster]\nroles = [1]\n", 2, 1, "cluster.roles",
 		"non-empty string");
+	expect_error("[cluster]\nroles = [\"a,b\"]\n", 2, 1, "cluster.roles",
+		"without control characters, spaces or commas");
+	expect_error("[cluster]\nroles = [\"a b\"]\n", 2, 1, "cluster.roles",
+		"without control characters, spaces or commas");
+	expect_error("[cluster]\nroles = [\"a\\tb\"]\n", 2, 1,
+		"cluster.roles", "without control characters");
+	expect_error("[cluster]\nroles = "
+		     "[\"0123456789012345678901234567890x\"]\n",
+		2, 1, "cluster.roles", "1 to 31 bytes");
+	expect_error("[cluster]\nroles = [\"a\", \"b\", \"c\", \"d\", \"e\", "
+		     "\"f\", \"g\", \"h\", \"i\"]\n",
+		2, 1, "cluster.roles", "more than 8 roles");
 	expect_error("[cluster.gossip]\nperiod = 1\n", 2, 1,
 		"cluster.gossip.period", "unknown key");
 	expect_error("[actors.\"a(\"]\nmailbox = {}\n", 1, 9, "actors.a(",
@@ -484,15 +496,29 @@ Test(config, the_cluster_tables_become_cluster_options)
 	cr_assert(eq(dbl, o.heartbeat.interval, 0.5));
 	cr_assert(eq(dbl, o.failure_detector.threshold, 8.0));
 	cr_assert(eq(u32, o.gossip.fanout, 3));
+	cr_assert(eq(sz, o.nroles, 1));
+	cr_assert(eq(str, (char *)o.roles[0], "worker"));
+	cr_assert(eq(u32, o.max_pending_per_node, 64)); // not in the file
 	casty_config_free(c);
 
-	// No host: the defaults, but the tuning tables still count.
-	c = parse_ok("[cluster.gossip]\nfanout = 5\n");
+	// No host: the defaults, but roles, the tuning tables and the
+	// transport still count.
+	c = parse_ok("[transport]\nmax_pending_per_path = 10\n"
+		     "[cluster]\nroles = [\"b\", \"a\"]\n"
+		     "[cluster.gossip]\nfanout = 5\n");
 	casty_cluster_options_from_config(c, &o);
 	cr_assert(eq(u32, o.gossip.fanout, 5));
 	cr_assert(eq(u16, o.port, 0));
 	cr_assert(eq(sz, o.nseed_nodes, 0));
+	cr_assert(eq(sz, o.nroles, 2));
+	cr_assert(eq(str, (char *)o.roles[0], "b")); // sorted only at start
+	cr_assert(eq(u32, o.max_pending_per_node, 10));
 	casty_config_free(c);
+
+	// No config: the defaults of casty_cluster_options_init.
+	casty_cluster_options_from_config(NULL, &o);
+	cr_assert(eq(sz, o.nroles, 0));
+	cr_assert(eq(u32, o.max_pending_per_node, 64));
 }
 
 Test(config, costly_patterns_are_refused_and_modest_ones_work)

@@ -556,7 +556,8 @@ Test(events, reason_names)
 	cr_assert(eq(str, (char *)casty_dead_letter_reason_name(
 				  CASTY_DEAD_STOPPED), "stopped"));
 	cr_assert(eq(str, (char *)casty_dead_letter_reason_name(
-				  CASTY_DEAD_DROP_NEW), "mailbox full (drop_new)"));
+				  CASTY_DEAD_DROP_NEW),
+		"mailbox or pending messages full (drop_new)"));
 	cr_assert(eq(str, (char *)casty_dead_letter_reason_name(
 				  CASTY_DEAD_DROP_OLDEST),
 		"mailbox full (drop_oldest)"));
