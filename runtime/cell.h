@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stdalign.h>
 #include <stdatomic.h>
+#include <stddef.h>
 
 #include <casty/casty.h>
 
@@ -47,38 +48,50 @@ enum cst_cell_flags {
 
 typedef struct cst_cell_cold cst_cell_cold;
 
+// Laid out in three cache lines so that a producer and the consumer of
+// a busy actor do not write the same line: the first holds what every
+// tell reads or writes (the generation, the mailbox's head, the bounded
+// count), the second what the consumer writes on every message (the
+// mailbox's tail), the third the behavior. The mailbox straddles the
+// first two: its head ends the first line, its tail starts the second.
 struct casty_cell {
-	// Read by producers on every tell; written at spawn and stop.
-	cst_mbox           mbox;
-	_Atomic uint32_t   gen;  // incarnation; grows at each stop
-	uint8_t            kind; // cst_cell_kind, fixed for the cell's life
+	// Line 1: producers. Read on every tell; written at spawn and stop.
+	_Atomic uint32_t gen;  // incarnation; grows at each stop
+	uint8_t          kind; // cst_cell_kind, fixed for the cell's life
 	// casty_overflow, 0 for an unbounded mailbox. Set at spawn, read by
 	// producers (relaxed: a producer that raced with a respawn sends to a
 	// stale generation, and the consumer dead-letters it whatever it
 	// counted).
-	_Atomic uint8_t    overflow;
+	_Atomic uint8_t  overflow;
 	// 1 while a worker takes messages out of the mailbox: the one that
 	// owns the cell's schedule, or a sender helping it (see sched.c's
-	// consumer claim). In this line, which consumers touch anyway.
-	_Atomic uint8_t    busy;
-	uint8_t            flags; // cst_cell_flags; owner only
-	casty_system      *sys;
-	cst_inject_node    ready; // link in the injection queue
+	// consumer claim). Written once per run, not per message.
+	_Atomic uint8_t  busy;
+	uint8_t          flags; // cst_cell_flags; owner only
+	casty_system    *sys;
+	cst_inject_node  ready; // link in the injection queue
+	// Bounded mailboxes: the user messages counted in, and the limit.
+	// Relaxed: producers reserve with an atomic add, the consumer gives
+	// back what it pops; the count orders nothing else.
+	_Atomic uint32_t queued;
+	_Atomic uint32_t capacity;
+	// Written by the spawner before the start message, read-only after.
+	struct casty_cell *parent;
+	char              *name; // NULL: generated from the cell and gen
+	// The behavior the actor was spawned with, saved (on the heap, 64
+	// bytes) when the running one first replaces it
+	// (CST_CELL_SAVED_INITIAL); restarts run clones of it. In the cell,
+	// not the cold part: most actors spawned with a setup need it, and
+	// few need the rest of the cold part.
+	casty_behavior *initial;
+	cst_mbox        mbox; // head on line 1; tail and stub on line 2
 
-	// Owned by the worker running the actor.
+	// Line 2, after the mailbox's tail: owned by the worker running the
+	// actor.
 	uint32_t              status;
 	uint32_t              nchildren;
 	const casty_protocol *proto;
-	union {
-		casty_behavior behavior; // actors
-		struct {                 // promises (see ask.c)
-			_Atomic uintptr_t slot;
-			_Atomic uint32_t  signal;
-		} promise;
-	};
-	// Written by the spawner before the start message, read-only after;
-	// the sibling links are owned by the parent.
-	struct casty_cell *parent;
+	// The sibling links are owned by the parent.
 	union {
 		struct casty_cell *first_child; // live cells
 		// Free lists. Not ready: a free cell can still be scheduled
@@ -88,20 +101,22 @@ struct casty_cell {
 	};
 	struct casty_cell *next_sibling;
 	struct casty_cell *prev_sibling;
-	char              *name; // NULL: generated from the cell and gen
-	// The behavior the actor was spawned with, saved (on the heap, 64
-	// bytes) when the running one first replaces it
-	// (CST_CELL_SAVED_INITIAL); restarts run clones of it. In the cell,
-	// not the cold part: most actors spawned with a setup need it, and
-	// few need the rest of the cold part.
-	casty_behavior *initial;
 	cst_cell_cold     *cold; // watchers and watched refs, when any
-	// Bounded mailboxes: the user messages counted in, and the limit.
-	// Relaxed: producers reserve with an atomic add, the consumer gives
-	// back what it pops; the count orders nothing else.
-	_Atomic uint32_t queued;
-	_Atomic uint32_t capacity;
+
+	// Line 3: written by the consumer on every state change.
+	union {
+		casty_behavior behavior; // actors
+		struct {                 // promises (see ask.c)
+			_Atomic uintptr_t slot;
+			_Atomic uint32_t  signal;
+		} promise;
+	};
 };
+
+_Static_assert(offsetof(struct casty_cell, mbox) + sizeof(_Atomic uintptr_t) ==
+		64 && offsetof(struct casty_cell, behavior) == 128 &&
+		sizeof(struct casty_cell) == 192,
+	"the mailbox's head ends line 1, its tail starts line 2; three lines");
 
 // What few actors need, allocated on first use: death watch, named
 // children, supervision, hooks, actor timers.
