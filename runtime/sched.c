@@ -262,8 +262,10 @@ take_hot(cst_worker *w)
 
 // Runs a batch of cell for a sender (see sender help at the top). The
 // handler that sent is in the middle of its run: its outbox counts are
-// kept aside, and what it batched is pushed by the nested run's first
-// handler, before anything that handler sends, as a flush would.
+// kept aside (each nested handler starts counting its own sends from
+// zero), and what it batched is pushed when the first nested handler
+// returns, after anything that handler sent to the same actors, which
+// is the order of a flush before the nested run.
 static void
 help_run(cst_worker *w, casty_cell *cell)
 {
@@ -272,6 +274,8 @@ help_run(cst_worker *w, casty_cell *cell)
 	uint32_t    displaced = ob->displaced;
 	bool        bypass = ob->bypass;
 
+	ob->sent = ob->appended = ob->displaced = 0;
+	ob->bypass = false;
 	w->helping = true;
 	cst_actor_run(w, cell, HELP_BUDGET);
 	w->helping = false;
