@@ -29,6 +29,7 @@
 //   waker changes it under idle_lock before futex_wake, and the sleeper
 //   waits only while it reads 1, so a wake between its check and its
 //   sleep makes the futex call return at once.
+//
 // Sender help (cst_sched_help), Erlang's answer to a fast sender in C:
 // Erlang charges a process that sends to a long queue and so schedules
 // the receiver sooner; a C handler cannot be paused, so while every
@@ -43,7 +44,7 @@
 // empty mark): it only claims the mailbox's consumer side for the batch
 // (cell->busy). Whoever owns the schedule claims it too, from taking the
 // cell out of a queue until it puts it back or marks it empty; the hot
-// slot keeps its claim, so the ping-pong path pays no claim at all. An
+// and LIFO slots keep their claim, so ping-pong pays no claim at all. An
 // owner whose claim fails (a helper is inside) puts the cell back in the
 // injection queue and runs it later. With one worker, or when the system
 // is created with no_sender_help, there is no helping and no claim.
