@@ -86,22 +86,12 @@ cst_node_dir_intern(casty_cluster *c, const cst_address *address)
 }
 
 uint32_t
-cst_node_dir_find(casty_cluster *c, const char *host, uint16_t port,
-	uint64_t uid)
+cst_node_dir_find(casty_cluster *c, const cst_address *address)
 {
 	pthread_mutex_lock(&lock);
-	uint32_t found = 0;
-	for (uint32_t i = 1; i < nentries && found == 0; i++) {
-		cst_node_entry *e = cst_node_dir_get(i);
-		if (atomic_load_explicit(&e->cluster, memory_order_relaxed) ==
-			    c &&
-		    e->address.uid == uid && e->address.port == port &&
-		    strcmp(e->address.host, host) == 0) {
-			found = i;
-		}
-	}
+	uint32_t index = find_locked(c, address);
 	pthread_mutex_unlock(&lock);
-	return found;
+	return index;
 }
 
 void

@@ -46,13 +46,11 @@ typedef struct cst_node_entry {
 uint32_t cst_node_dir_intern(casty_cluster *c, const cst_address *address);
 
 /**
- * cst_node_dir_find returns the index of c's entry for the run uid of
- * the node at host:port, whatever its system, or 0 when there is none
- * (or c has detached). Adds nothing. Thread: any. Blocks: briefly, on
- * the directory's lock.
+ * cst_node_dir_find returns the index of c's entry for address, or 0
+ * when there is none (or c has detached). Adds nothing. Thread: any.
+ * Blocks: briefly, on the directory's lock.
  */
-uint32_t cst_node_dir_find(casty_cluster *c, const char *host, uint16_t port,
-	uint64_t uid);
+uint32_t cst_node_dir_find(casty_cluster *c, const cst_address *address);
 
 /**
  * cst_node_dir_get returns the entry at index, or NULL for an index no

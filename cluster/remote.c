@@ -121,6 +121,21 @@ undeliverable(casty_cluster *c, casty_ref recipient, int reason,
 	cst_dead_letter_undecoded(c->sys, recipient, reason, name, why);
 }
 
+// m's record decoded as t into a new message, or NULL when its fields
+// do not fit the type.
+static casty_msg *
+decode(casty_cluster *c, const casty_msg_type *t, const cst_wire_message *m)
+{
+	casty_msg     *msg = cst_msg_new(t, CASTY_TAG_UNKNOWN, NULL, m->gen);
+	cst_codec_refs refs = cst_wire_refs(c);
+	if (cst_codec_decode(t, m->record, m->record_len, msg->payload,
+		    &refs) != 0) {
+		cst_msg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
 static void
 on_message(casty_cluster *c, const uint8_t *body, size_t len)
 {
@@ -151,11 +166,8 @@ on_message(casty_cluster *c, const uint8_t *body, size_t len)
 			      : "no actor of this node speaks the type");
 		return;
 	}
-	casty_msg     *msg = cst_msg_new(t, CASTY_TAG_UNKNOWN, NULL, m.gen);
-	cst_codec_refs refs = cst_wire_refs(c);
-	int rc = cst_codec_decode(t, m.record, m.record_len, msg->payload, &refs);
-	if (rc != 0) {
-		cst_msg_free(msg);
+	casty_msg *msg = decode(c, t, &m);
+	if (msg == NULL) {
 		undeliverable(c, to, CASTY_DEAD_INVALID, m.type_name,
 			m.type_name_len, "the fields do not fit the type");
 		return;
@@ -175,8 +187,12 @@ cst_remote_dropped(casty_cluster *c, const cst_peer_addr *peer,
 	if (cst_wire_message_parse(body, len, &m) != 0) {
 		return;
 	}
-	uint32_t  index = cst_node_dir_find(c, peer->host, peer->port,
-		 m.incarnation);
+	// Every member runs a system of this cluster's name.
+	cst_address node = c->self;
+	snprintf(node.host, sizeof node.host, "%s", peer->host);
+	node.port = peer->port;
+	node.uid = m.incarnation;
+	uint32_t  index = cst_node_dir_find(c, &node);
 	casty_ref to = index != 0
 		? (casty_ref){(casty_cell *)(uintptr_t)m.id, m.gen, index}
 		: CASTY_REF_NONE;
@@ -186,14 +202,12 @@ cst_remote_dropped(casty_cluster *c, const cst_peer_addr *peer,
 	bool                  other;
 	const casty_msg_type *t = cst_type_find(
 		m.type_name, m.type_name_len, m.schema_hash, &other);
-	if (t != NULL && cst_events_wanted(&c->sys->events,
-				 CST_EV_DEAD_LETTER)) {
-		casty_msg     *msg = cst_msg_new(t, CASTY_TAG_UNKNOWN, NULL, m.gen);
-		cst_codec_refs refs = cst_wire_refs(c);
-		if (cst_codec_decode(t, m.record, m.record_len, msg->payload,
-			    &refs) == 0) {
-			casty_msg_format(t, msg->payload, text, sizeof text);
-		}
+	casty_msg *msg = t != NULL && cst_events_wanted(&c->sys->events,
+						      CST_EV_DEAD_LETTER)
+		? decode(c, t, &m)
+		: NULL;
+	if (msg != NULL) {
+		casty_msg_format(t, msg->payload, text, sizeof text);
 		cst_msg_free(msg);
 	}
 	undeliverable(c, to, CASTY_DEAD_DROP_NEW, m.type_name,
