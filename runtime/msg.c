@@ -57,14 +57,10 @@ copy_payload(unsigned char *dst, const void *src, size_t size)
 	}
 }
 
-casty_msg *
-cst_msg_new(const casty_msg_type *type, unsigned tag, const void *payload,
-	uint32_t target_gen)
+static inline casty_msg *
+fill(casty_msg *msg, unsigned c, const casty_msg_type *type, unsigned tag,
+	const void *payload, uint32_t target_gen)
 {
-	size_t     size = sizeof(casty_msg) + type->size;
-	unsigned   c = cst_pool_class_of(size);
-	casty_msg *msg = cst_pool_get(cst_worker_pool(), c, size);
-
 	msg->type = type;
 	msg->target_gen = target_gen;
 	msg->tag = (uint16_t)tag;
@@ -76,6 +72,37 @@ cst_msg_new(const casty_msg_type *type, unsigned tag, const void *payload,
 		memset(msg->payload, 0, type->size);
 	}
 	return msg;
+}
+
+casty_msg *
+cst_msg_new(const casty_msg_type *type, unsigned tag, const void *payload,
+	uint32_t target_gen)
+{
+	size_t   size = sizeof(casty_msg) + type->size;
+	unsigned c = cst_pool_class_of(size);
+	return fill(cst_pool_get(cst_worker_pool(), c, size), c, type, tag,
+		payload, target_gen);
+}
+
+// A message a handler sends to cell: when the outbox batches it, its
+// envelope comes from cell's lane (lanes.c), beside the ones before it.
+static casty_msg *
+msg_new_to(casty_cell *cell, const casty_msg_type *type, unsigned tag,
+	const void *payload, uint32_t target_gen)
+{
+	size_t      size = sizeof(casty_msg) + type->size;
+	unsigned    c = cst_pool_class_of(size);
+	cst_worker *w = cst_tls_worker;
+	void       *block;
+
+	if (w == NULL) {
+		block = cst_pool_get(NULL, c, size);
+	} else if (cst_outbox_batching(&w->outbox)) {
+		block = cst_lanes_get(&w->lanes, &w->pool, cell, c, size);
+	} else {
+		block = cst_pool_get(&w->pool, c, size);
+	}
+	return fill(block, c, type, tag, payload, target_gen);
 }
 
 void
@@ -296,7 +323,7 @@ casty_tell_msg(casty_ref to, const casty_msg_type *type, unsigned tag,
 	    CST_SYS_TERMINATED) {
 		return CASTY_ESTOPPED;
 	}
-	return cst_deliver(to.cell, cst_msg_new(type, tag, payload, to.gen));
+	return cst_deliver(to.cell, msg_new_to(to.cell, type, tag, payload, to.gen));
 }
 
 int

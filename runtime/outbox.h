@@ -41,6 +41,16 @@ cst_outbox_take(cst_outbox *ob)
 }
 
 /**
+ * cst_outbox_batching tells whether the handler's next send will be
+ * batched, as cst_outbox_take decides it, without counting the send.
+ */
+static inline bool
+cst_outbox_batching(const cst_outbox *ob)
+{
+	return ob->armed && ob->sent >= CST_OUTBOX_DIRECT && !ob->bypass;
+}
+
+/**
  * cst_outbox_add appends node (a message for cell, whose generation was
  * checked) to the chain for cell, pushing a full chain or the chain it
  * displaces. Returns true when it pushed a full chain to cell (the

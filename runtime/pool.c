@@ -15,6 +15,7 @@
 #include "runtime/pool.h"
 
 #include <pthread.h>
+#include <string.h>
 
 #include "runtime/alloc.h"
 
@@ -149,6 +150,31 @@ fresh_block(cst_pool *pool, unsigned c, size_t size)
 	return p;
 }
 
+// Returns the loaded magazine of class c with a block in it, swapping in
+// the previous one or a full one from the depot; NULL when neither has
+// any.
+static cst_magazine *
+loaded_with_blocks(cst_pool *pool, unsigned c)
+{
+	cst_magazine *m = pool->cls[c].loaded;
+	if (m != NULL && m->count != 0) {
+		return m;
+	}
+	cst_magazine *prev = pool->cls[c].previous;
+	if (prev != NULL && prev->count > 0) {
+		pool->cls[c].previous = m;
+		pool->cls[c].loaded = prev;
+		return prev;
+	}
+	cst_magazine *full = depot_exchange_for_full(c, prev);
+	if (full == NULL) {
+		return NULL;
+	}
+	pool->cls[c].previous = m;
+	pool->cls[c].loaded = full;
+	return full;
+}
+
 void *
 cst_pool_get(cst_pool *pool, unsigned c, size_t size)
 {
@@ -157,20 +183,29 @@ cst_pool_get(cst_pool *pool, unsigned c, size_t size)
 	}
 	cst_magazine *m = pool->cls[c].loaded;
 	if (m == NULL || m->count == 0) {
-		cst_magazine *prev = pool->cls[c].previous;
-		if (prev != NULL && prev->count > 0) {
-			pool->cls[c].previous = m;
-			pool->cls[c].loaded = m = prev;
-		} else {
-			cst_magazine *full = depot_exchange_for_full(c, prev);
-			if (full == NULL) {
-				return fresh_block(pool, c, size);
-			}
-			pool->cls[c].previous = m;
-			pool->cls[c].loaded = m = full;
+		m = loaded_with_blocks(pool, c);
+		if (m == NULL) {
+			return fresh_block(pool, c, size);
 		}
 	}
 	return m->blocks[--m->count];
+}
+
+uint32_t
+cst_pool_take(cst_pool *pool, unsigned c, void **out, uint32_t max)
+{
+	cst_magazine *m = loaded_with_blocks(pool, c);
+	if (m == NULL) {
+		for (uint32_t i = 0; i < max; i++) {
+			out[i] = fresh_block(pool, c, class_size[c]);
+		}
+		return max;
+	}
+	// The top of the magazine, oldest put first.
+	uint32_t n = m->count < max ? m->count : max;
+	m->count -= n;
+	memcpy(out, &m->blocks[m->count], n * sizeof *out);
+	return n;
 }
 
 void
@@ -202,6 +237,14 @@ cst_pool_put(cst_pool *pool, unsigned c, void *p, size_t size)
 		}
 	}
 	m->blocks[m->count++] = p;
+}
+
+void
+cst_pool_give(cst_pool *pool, unsigned c, void *const *blocks, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		cst_pool_put(pool, c, blocks[i], class_size[c]);
+	}
 }
 
 void

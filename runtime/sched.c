@@ -587,6 +587,8 @@ worker_main(void *arg)
 				    &s->shutdown, memory_order_acquire)) {
 				break;
 			}
+			// Idle: what the lanes hold goes back for anyone to take.
+			cst_lanes_release(&w->lanes, &w->pool);
 			park(w);
 			continue;
 		}
@@ -707,6 +709,7 @@ cst_sched_start(cst_sched *s, casty_system *sys, unsigned nworkers,
 		atomic_init(&w->runs, 0);
 		atomic_init(&w->rescue_seen, 0);
 		cst_pool_init(&w->pool);
+		cst_lanes_init(&w->lanes);
 		if (cst_deque_init(&w->deque) != 0) {
 			for (unsigned j = 0; j <= i; j++) {
 				cst_pool_fini(&s->workers[j].pool);
@@ -761,6 +764,7 @@ cst_sched_fini(cst_sched *s)
 		return;
 	}
 	for (unsigned i = 0; i < s->nworkers; i++) {
+		cst_lanes_release(&s->workers[i].lanes, &s->workers[i].pool);
 		cst_pool_fini(&s->workers[i].pool);
 		cst_deque_fini(&s->workers[i].deque);
 	}

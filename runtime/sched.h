@@ -11,6 +11,7 @@
 #include "runtime/alloc.h"
 #include "runtime/cell.h"
 #include "runtime/deque.h"
+#include "runtime/lanes.h"
 #include "runtime/pool.h"
 #include "runtime/outbox.h"
 
@@ -50,6 +51,9 @@ struct cst_worker {
 	// 1 while parked, 0 when woken to look around, 2 when woken as a
 	// searcher (the waker counted it). Futex word; see sched.c.
 	alignas(64) _Atomic uint32_t park;
+
+	// Owner only.
+	cst_lanes lanes; // envelopes reserved per target (lanes.c)
 };
 
 struct cst_sched {
