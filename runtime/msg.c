@@ -267,7 +267,8 @@ cst_deliver(casty_cell *cell, casty_msg *msg)
 	cst_worker *w = cst_tls_worker;
 	if (w != NULL && w->sched == &cell->sys->sched &&
 	    cst_outbox_take(&w->outbox)) {
-		if (cst_outbox_add(&w->outbox, cell, &msg->link)) {
+		if (cst_outbox_add(&w->outbox, cell, &msg->link) ||
+		    w->outbox.sent % CST_HELP_PERIOD == 0) {
 			cst_sched_help(w, cell);
 		}
 		return CASTY_OK;

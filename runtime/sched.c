@@ -275,6 +275,11 @@ help_run(cst_worker *w, casty_cell *cell)
 	uint32_t    displaced = ob->displaced;
 	bool        bypass = ob->bypass;
 
+	// Push what this run has batched first: an offer made between full
+	// chains (CST_HELP_PERIOD) finds the receiver's latest messages still
+	// in our chain to it, and the nested run pushes every chain when its
+	// first handler returns anyway.
+	cst_outbox_flush(ob);
 	ob->sent = ob->appended = ob->displaced = 0;
 	ob->bypass = false;
 	w->helping = true;

@@ -140,11 +140,24 @@ cst_unclaim(cst_sched *s, casty_cell *cell)
 }
 
 /**
- * cst_sched_help is called by a handler's send that has just pushed a
- * full chain of messages to cell (outbox.c): when every worker is busy
- * and nobody else is taking cell's messages, it runs a batch of them on
- * this thread before the send returns (see sched.c). Thread: a worker
- * of cell's system, inside a handler.
+ * A long handler's sends offer help (cst_sched_help) every time one
+ * pushes a full chain (a sender feeding one actor: fanin), and besides
+ * at every CST_HELP_PERIOD-th send of the run (a sender feeding many:
+ * forkjoin's driver fills sixty chains at once, and a helper's nested
+ * run pushes them all, so few ever fill). Without the period, the
+ * driver outran the one worker left to consume and its backlog went to
+ * 100-150 MB and out of cache; every 64 sends, help cost more than it
+ * saved; 256 kept the backlog near 10 MB and was fastest (128 and 512:
+ * a little slower; bench/RESULTS.md).
+ */
+#define CST_HELP_PERIOD 256
+
+/**
+ * cst_sched_help is called by a handler's send to cell, at the moments
+ * above: when every worker is busy and nobody else is taking cell's
+ * messages, it runs a batch of them on this thread before the send
+ * returns (see sched.c). Thread: a worker of cell's system, inside a
+ * handler.
  */
 void cst_sched_help(cst_worker *w, casty_cell *cell);
 

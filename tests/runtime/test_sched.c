@@ -248,12 +248,14 @@ Test(sched_stress, a_handler_telling_many_children_round_robin_keeps_order)
 }
 
 // Sender help (sched.c): a long handler that has pushed a full chain to
-// an actor nobody is running may run a batch of it on its own thread.
+// an actor nobody is running, or has sent another CST_HELP_PERIOD
+// messages, may run a batch of it on its own thread.
 // Consumers count the messages they handle on a producer's thread (the
 // producer marks its thread while it sends), detect two threads inside
 // one consumer at once, and check per-producer order.
 #define HELP_PRODUCERS 6
 #define HELP_CONSUMERS 2
+#define HELP_MAX_CONSUMERS 8
 #define HELP_PER       30000 // per producer and consumer
 
 TestSuite(sender_help, .timeout = 240);
@@ -273,7 +275,7 @@ CASTY_PROTOCOL(BlockerMsg, Hold);
 
 static _Thread_local bool in_producer;
 static _Atomic int64_t help_delivered, help_bad, help_on_producer;
-static _Atomic int32_t help_inside[HELP_CONSUMERS];
+static _Atomic int32_t help_inside[HELP_MAX_CONSUMERS];
 
 typedef struct {
 	int32_t id;
@@ -313,14 +315,15 @@ consumer(consumer_state s)
 typedef struct {
 	int32_t         id;
 	int32_t         nconsumers;
-	ConsumerMsg_ref to[HELP_CONSUMERS];
+	int32_t         per; // messages to each consumer
+	ConsumerMsg_ref to[HELP_MAX_CONSUMERS];
 } producer_arg;
 
 // Sends its whole sequence from its setup, in one run, as fanin's do.
 CASTY_SETUP(producer_setup, producer_arg)
 {
 	in_producer = true;
-	for (int32_t seq = 1; seq <= HELP_PER; seq++) {
+	for (int32_t seq = 1; seq <= state->per; seq++) {
 		for (int32_t c = 0; c < state->nconsumers; c++) {
 			casty_tell(state->to[c], Item, state->id, seq);
 		}
@@ -352,9 +355,9 @@ help_system(unsigned workers, bool no_sender_help)
 
 static void
 spawn_producer(casty_system *sys, int32_t id, const ConsumerMsg_ref *to,
-	int32_t n)
+	int32_t n, int32_t per)
 {
-	producer_arg  a = {.id = id, .nconsumers = n};
+	producer_arg  a = {.id = id, .nconsumers = n, .per = per};
 	ProducerMsg_ref p;
 	for (int32_t c = 0; c < n; c++) {
 		a.to[c] = to[c];
@@ -377,7 +380,7 @@ Test(sender_help, producers_outnumbering_workers_deliver_once_in_order)
 			CASTY_OK));
 	}
 	for (int32_t p = 0; p < HELP_PRODUCERS; p++) {
-		spawn_producer(sys, p, c, HELP_CONSUMERS);
+		spawn_producer(sys, p, c, HELP_CONSUMERS, HELP_PER);
 	}
 	casty_system_destroy(sys); // drains first
 	cr_assert(eq(i64, atomic_load(&help_bad), 0));
@@ -387,8 +390,8 @@ Test(sender_help, producers_outnumbering_workers_deliver_once_in_order)
 
 // Two workers: one held in a handler until the test lets it go, the
 // other running one producer. Every worker is busy, so the producer's
-// full chains to the idle consumer are handled on its own thread, unless
-// the system was made without sender help.
+// sends to the idle consumers are handled on its own thread, unless the
+// system was made without sender help.
 static pthread_mutex_t hold_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t  hold_cond = PTHREAD_COND_INITIALIZER;
 static bool            holding, hold_released;
@@ -405,12 +408,15 @@ CASTY_HANDLER(blocker_receive, void)
 	return casty_same();
 }
 
+// Returns how many of the n * per messages were handled on the
+// producer's thread.
 static int64_t
-run_one_producer_beside_a_held_worker(bool no_sender_help)
+run_one_producer_beside_a_held_worker(
+	bool no_sender_help, int32_t n, int32_t per)
 {
 	casty_system   *sys = help_system(2, no_sender_help);
 	BlockerMsg_ref  b;
-	ConsumerMsg_ref c;
+	ConsumerMsg_ref c[HELP_MAX_CONSUMERS];
 	help_reset();
 	holding = hold_released = false;
 	cr_assert(eq(int, casty_spawn(sys, BlockerMsg,
@@ -423,14 +429,16 @@ run_one_producer_beside_a_held_worker(bool no_sender_help)
 		pthread_cond_wait(&hold_cond, &hold_lock);
 	}
 	pthread_mutex_unlock(&hold_lock);
-	cr_assert(eq(int, casty_spawn(sys, ConsumerMsg,
-				  consumer((consumer_state){.id = 0}), NULL,
-				  &c),
-		CASTY_OK));
-	spawn_producer(sys, 0, &c, 1);
-	// The consumer gets every message whoever runs it; wait for that,
+	for (int32_t i = 0; i < n; i++) {
+		cr_assert(eq(int, casty_spawn(sys, ConsumerMsg,
+					  consumer((consumer_state){.id = i}),
+					  NULL, &c[i]),
+			CASTY_OK));
+	}
+	spawn_producer(sys, 0, c, n, per);
+	// The consumers get every message whoever runs them; wait for that,
 	// with the blocker still holding its worker.
-	while (atomic_load(&help_delivered) < HELP_PER) {
+	while (atomic_load(&help_delivered) < (int64_t)n * per) {
 		sched_yield();
 	}
 	pthread_mutex_lock(&hold_lock);
@@ -439,18 +447,31 @@ run_one_producer_beside_a_held_worker(bool no_sender_help)
 	pthread_mutex_unlock(&hold_lock);
 	casty_system_destroy(sys);
 	cr_assert(eq(i64, atomic_load(&help_bad), 0));
-	cr_assert(eq(i64, atomic_load(&help_delivered), HELP_PER));
+	cr_assert(eq(i64, atomic_load(&help_delivered), (int64_t)n * per));
 	return atomic_load(&help_on_producer);
 }
 
 Test(sender_help, a_producer_runs_its_consumer_while_every_worker_is_busy)
 {
-	int64_t on_producer = run_one_producer_beside_a_held_worker(false);
-	cr_assert(gt(i64, on_producer, 0));
+	int64_t on_producer =
+		run_one_producer_beside_a_held_worker(false, 1, HELP_PER);
+	cr_assert(lt(i64, 0, on_producer));
 	cr_assert(lt(i64, on_producer, HELP_PER));
+}
+
+// Eight consumers of 60 messages, sent round-robin: 480 sends, and
+// between two offers (every CST_HELP_PERIOD = 256 sends) no consumer
+// gets the 64 in a row that fill a chain. The period alone makes the
+// producer help.
+Test(sender_help, a_producer_feeding_many_consumers_helps_between_full_chains)
+{
+	cr_assert(lt(i64, 0, run_one_producer_beside_a_held_worker(false, 8, 60)));
 }
 
 Test(sender_help, no_sender_help_keeps_consumers_off_producer_threads)
 {
-	cr_assert(eq(i64, run_one_producer_beside_a_held_worker(true), 0));
+	cr_assert(eq(i64,
+		run_one_producer_beside_a_held_worker(true, 1, HELP_PER), 0));
+	cr_assert(eq(i64, run_one_producer_beside_a_held_worker(true, 8, 60),
+		0));
 }
