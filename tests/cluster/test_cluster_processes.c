@@ -343,7 +343,7 @@ write_all(int fd, const void *bytes, size_t len)
 	const uint8_t *p = bytes;
 	while (len > 0) {
 		ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
-		cr_assert(gt(long, (long)w, 0), "send: %s", strerror(errno));
+		cr_assert(lt(long, 0, (long)w), "send: %s", strerror(errno));
 		p += w;
 		len -= (size_t)w;
 	}
@@ -355,7 +355,7 @@ static ssize_t
 read_within(int fd, void *buf, size_t size)
 {
 	struct pollfd p = {.fd = fd, .events = POLLIN};
-	cr_assert(gt(int, poll(&p, 1, NP_WAIT_MS), 0),
+	cr_assert(lt(int, 0, poll(&p, 1, NP_WAIT_MS)),
 		"the node neither answered nor closed");
 	ssize_t r = recv(fd, buf, size, 0);
 	if (r < 0) {
@@ -417,7 +417,7 @@ handshake_with(int who)
 		out.len = 0;
 		uint8_t buf[1024];
 		ssize_t r = read_within(fd, buf, sizeof buf);
-		cr_assert(gt(long, (long)r, 0), "the node closed the handshake");
+		cr_assert(lt(long, 0, (long)r), "the node closed the handshake");
 		const uint8_t *p = buf;
 		size_t         left = (size_t)r;
 		while (rc == 0 && left > 0) {

@@ -206,7 +206,7 @@ Test(phi, the_registry_watches_one_detector_per_member)
 		cr_assert(eq(int, cst_phi_registry_heartbeat(&r, &b, t), 0));
 	}
 	cr_assert(cst_phi_registry_is_available(&r, &b, 20500));
-	cr_assert(gt(dbl, cst_phi_registry_phi(&r, &a, 20500), 8.0));
+	cr_assert(lt(dbl, 8.0, cst_phi_registry_phi(&r, &a, 20500)));
 	cst_phi_registry_unwatch(&r, &a);
 	cr_assert(not(cst_phi_registry_is_watched(&r, &a)));
 	cr_assert(eq(dbl, cst_phi_registry_phi(&r, &a, 20500), 0.0));

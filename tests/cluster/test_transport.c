@@ -443,7 +443,7 @@ raw_hello(int fd, uint8_t auth, uint16_t port, uint64_t inc)
 	for (int done = 0; !done;) {
 		uint8_t buf[512];
 		ssize_t got = recv(fd, buf, sizeof buf, 0);
-		cr_assert(gt(sz, (size_t)(got > 0 ? got : 0), 0));
+		cr_assert(lt(sz, 0, (size_t)(got > 0 ? got : 0)));
 		size_t off = 0;
 		while (off < (size_t)got) {
 			cst_frame f;
