@@ -36,9 +36,10 @@
 // worker runs a long handler (fanin: producers that send millions of
 // messages from one run), the receiver would wait for one of them to end
 // while its backlog grows by hundreds of megabytes. Instead, a long
-// handler whose send has just pushed a full chain to an actor runs a
-// batch of that actor right there, on its own stack, when nobody else
-// is taking its messages. The backlog stays a few chains long, in cache,
+// handler whose send has just pushed a full chain to an actor, or is its
+// CST_HELP_PERIOD-th send (a sender feeding many actors round-robin
+// fills few chains), runs a batch of that actor right there, on its own
+// stack, when nobody else is taking its messages. The backlog stays a few chains long, in cache,
 // and the envelopes go back to the pool of the worker that made them.
 // The helper never owns the actor's schedule (its place in a queue, the
 // empty mark): it only claims the mailbox's consumer side for the batch

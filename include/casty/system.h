@@ -20,13 +20,14 @@ typedef struct casty_system_config {
 	unsigned    throughput; // messages per actor run; 0: 64
 	// Sender help (the default, false here): while every worker is in a
 	// long handler run, a handler that has sent an actor a few dozen
-	// messages in this run may handle a batch of that actor's messages
-	// on its own thread inside the send, as Erlang makes a sender to a
-	// long queue wait. The receiver's backlog then stays small and in
-	// cache (bench/fanin). The receiver is still run by one thread at a
-	// time, in mailbox order. The one thing a handler must not do with
-	// it: hold a lock across casty_tell that the receiver's handler
-	// also takes. true turns it off.
+	// messages in this run, or a few hundred to any actors, may handle a
+	// batch of the receiver's messages on its own thread inside the
+	// send, as Erlang makes a sender to a long queue wait. The
+	// receiver's backlog then stays small and in cache (bench/fanin,
+	// bench/forkjoin_throughput). The receiver is still run by one
+	// thread at a time, in mailbox order. The one thing a handler must
+	// not do with it: hold a lock across casty_tell that the receiver's
+	// handler also takes. true turns it off.
 	bool no_sender_help;
 	// How long casty_system_destroy waits for the actors to go idle
 	// before it stops them; default 5000 ms, 0: stop at once.
