@@ -90,7 +90,8 @@ cst_lanes_get(cst_lanes *l, cst_pool *pool, const void *target, unsigned c,
 	}
 	if (lane->next == lane->len) {
 		l->held |= (uint64_t)1 << i;
-		lane->len = cst_pool_take(pool, c, lane->blocks, CST_LANE_BLOCKS);
+		lane->len =
+			cst_pool_take(pool, c, lane->blocks, CST_LANE_BLOCKS);
 		lane->next = 0;
 	}
 	if (lane->next + PREFETCH_AHEAD < lane->len) {

@@ -24,7 +24,6 @@ typedef struct cst_lane {
 typedef struct cst_lanes {
 	cst_lane lane[CST_LANE_SLOTS];
 	uint64_t held; // bit i: lane[i] may hold blocks
-
 } cst_lanes;
 
 /** cst_lanes_init readies lanes holding nothing. */
@@ -40,7 +39,8 @@ void *cst_lanes_get(cst_lanes *l, cst_pool *pool, const void *target,
 
 /**
  * cst_lanes_release gives every reserved block back to pool (when the
- * worker parks, and before the pool is finished). Thread: the owner.
+ * worker parks, and before the pool is finished). Thread: the owner, or
+ * any thread once the owner has been joined.
  */
 void cst_lanes_release(cst_lanes *l, cst_pool *pool);
 

@@ -84,8 +84,10 @@ cst_msg_new(const casty_msg_type *type, unsigned tag, const void *payload,
 		payload, target_gen);
 }
 
-// A message a handler sends to cell: when the outbox batches it, its
-// envelope comes from cell's lane (lanes.c), beside the ones before it.
+// A message a handler sends to cell: while the handler's sends are
+// batched, its envelope comes from cell's lane (lanes.c), beside the ones
+// before it. (cst_deliver may still push it directly, to a bounded
+// mailbox say: any pool block will do there.)
 static casty_msg *
 msg_new_to(casty_cell *cell, const casty_msg_type *type, unsigned tag,
 	const void *payload, uint32_t target_gen)
@@ -324,7 +326,8 @@ casty_tell_msg(casty_ref to, const casty_msg_type *type, unsigned tag,
 	    CST_SYS_TERMINATED) {
 		return CASTY_ESTOPPED;
 	}
-	return cst_deliver(to.cell, msg_new_to(to.cell, type, tag, payload, to.gen));
+	return cst_deliver(
+		to.cell, msg_new_to(to.cell, type, tag, payload, to.gen));
 }
 
 int

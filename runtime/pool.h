@@ -40,16 +40,18 @@ unsigned cst_pool_class_of(size_t size);
 void *cst_pool_get(cst_pool *pool, unsigned c, size_t size);
 
 /**
- * cst_pool_take moves up to max free blocks of class c (c below
- * CST_POOL_CLASSES) from pool into out and returns how many (at least
- * one): the ones put last, in the order they were put, so blocks freed
- * in address order come back in address order; fresh ones from the
- * arena when the pool has none. Aborts on out-of-memory.
+ * cst_pool_take moves up to max (at least 1) free blocks of class c (c
+ * below CST_POOL_CLASSES) from pool (not NULL) into out and returns how
+ * many, at least one: the ones put last, in the order they were put, so
+ * blocks freed in address order come back in address order; fresh ones
+ * from the arena when the pool has none. Aborts on out-of-memory.
  */
 uint32_t cst_pool_take(cst_pool *pool, unsigned c, void **out, uint32_t max);
 
-/** cst_pool_give frees the n blocks of class c in blocks into pool, in
- * that order. */
+/**
+ * cst_pool_give frees the n blocks of class c in blocks into pool, in
+ * that order.
+ */
 void cst_pool_give(cst_pool *pool, unsigned c, void *const *blocks, uint32_t n);
 
 /** cst_pool_put frees a block of class c into pool (or to the arena). */

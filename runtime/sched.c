@@ -23,8 +23,8 @@
 //   order of the seq_cst operations either the producer's fence comes
 //   before the parker's re-check, which then sees the work, or the
 //   parker's registration comes before the fence, and the producer sees
-//   it parked (or sees a searcher whose own later re-check sees the work). So work is never left with everyone
-//   asleep.
+//   it parked (or sees a searcher whose own later re-check sees the
+//   work). So work is never left with everyone asleep.
 // - The futex word is the worker's `park`: 1 parked, 0 or 2 woken. The
 //   waker changes it under idle_lock before futex_wake, and the sleeper
 //   waits only while it reads 1, so a wake between its check and its
@@ -39,8 +39,9 @@
 // handler whose send has just pushed a full chain to an actor, or is its
 // CST_HELP_PERIOD-th send (a sender feeding many actors round-robin
 // fills few chains), runs a batch of that actor right there, on its own
-// stack, when nobody else is taking its messages. The backlog stays a few chains long, in cache,
-// and the envelopes go back to the pool of the worker that made them.
+// stack, when nobody else is taking its messages. The backlog stays a
+// few chains long, in cache, and the envelopes go back to the pool of the
+// worker that made them.
 // The helper never owns the actor's schedule (its place in a queue, the
 // empty mark): it only claims the mailbox's consumer side for the batch
 // (cell->busy). Whoever owns the schedule claims it too, from taking the
@@ -263,11 +264,10 @@ take_hot(cst_worker *w)
 }
 
 // Runs a batch of cell for a sender (see sender help at the top). The
-// handler that sent is in the middle of its run: its outbox counts are
-// kept aside (each nested handler starts counting its own sends from
-// zero), and what it batched is pushed when the first nested handler
-// returns, after anything that handler sent to the same actors, which
-// is the order of a flush before the nested run.
+// handler that sent is in the middle of its run: what it batched is
+// pushed first, and its outbox counts are kept aside, so each nested
+// handler starts counting its own sends from zero and pushes them when
+// it returns.
 static void
 help_run(cst_worker *w, casty_cell *cell)
 {
@@ -276,10 +276,8 @@ help_run(cst_worker *w, casty_cell *cell)
 	uint32_t    displaced = ob->displaced;
 	bool        bypass = ob->bypass;
 
-	// Push what this run has batched first: an offer made between full
-	// chains (CST_HELP_PERIOD) finds the receiver's latest messages still
-	// in our chain to it, and the nested run pushes every chain when its
-	// first handler returns anyway.
+	// An offer made between full chains (CST_HELP_PERIOD) finds the
+	// receiver's latest messages still in our chain to it.
 	cst_outbox_flush(ob);
 	ob->sent = ob->appended = ob->displaced = 0;
 	ob->bypass = false;

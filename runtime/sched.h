@@ -52,8 +52,8 @@ struct cst_worker {
 	// searcher (the waker counted it). Futex word; see sched.c.
 	alignas(64) _Atomic uint32_t park;
 
-	// Owner only.
-	cst_lanes lanes; // envelopes reserved per target (lanes.c)
+	// Owner only; its own lines, away from park.
+	alignas(64) cst_lanes lanes; // envelopes reserved per target
 };
 
 struct cst_sched {

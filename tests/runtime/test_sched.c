@@ -459,13 +459,14 @@ Test(sender_help, a_producer_runs_its_consumer_while_every_worker_is_busy)
 	cr_assert(lt(i64, on_producer, HELP_PER));
 }
 
-// Eight consumers of 60 messages, sent round-robin: 480 sends, and
-// between two offers (every CST_HELP_PERIOD = 256 sends) no consumer
-// gets the 64 in a row that fill a chain. The period alone makes the
-// producer help.
+// Eight consumers of 60 messages, sent round-robin: 480 sends, of which
+// no consumer gets the 64 that fill a chain, so the one offer at send
+// 256 (CST_HELP_PERIOD) is what makes the producer help.
 Test(sender_help, a_producer_feeding_many_consumers_helps_between_full_chains)
 {
-	cr_assert(lt(i64, 0, run_one_producer_beside_a_held_worker(false, 8, 60)));
+	int64_t on_producer =
+		run_one_producer_beside_a_held_worker(false, 8, 60);
+	cr_assert(lt(i64, 0, on_producer));
 }
 
 Test(sender_help, no_sender_help_keeps_consumers_off_producer_threads)
