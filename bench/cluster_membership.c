@@ -1,6 +1,7 @@
 // bench/cluster_membership.c: how fast a cluster of separate processes
 // forms and notices a crash, with the default settings (gossip 1 s,
-// heartbeat 0.5 s, availability checks every 2 s, phi threshold 8). For
+// heartbeat 0.5 s, availability checks every 0.5 s, phi threshold 8,
+// acceptable pause 1.5 s). For
 // N nodes on loopback (each a forked process; node 0 founds the cluster,
 // the others join through it):
 //   cluster_N_nodes_all_up_ms                  from the first fork until

@@ -468,6 +468,11 @@ cst_conn_start_handshake(conn *c, enum cst_hs_role role)
 {
 	int one = 1;
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	unsigned user_timeout = c->t->cfg.user_timeout_ms;
+	if (user_timeout != 0) {
+		setsockopt(c->fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout,
+			sizeof user_timeout);
+	}
 	c->state = HANDSHAKING;
 	int rc = cst_handshake_start(&c->hs, &c->t->hs_cfg, role, &c->hsout);
 	if (rc != 0) {

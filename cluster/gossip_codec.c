@@ -266,7 +266,7 @@ read_member(cursor *c, cst_member *m)
 }
 
 static bool
-read_table(cursor *c, uint64_t now_ms, cst_member_table *t)
+read_table(cursor *c, cst_member_table *t)
 {
 	uint32_t n;
 	uint64_t v;
@@ -326,7 +326,7 @@ read_table(cursor *c, uint64_t now_ms, cst_member_table *t)
 			return fail(c, "seen set not increasing");
 		}
 		prev = i;
-		t->seen |= 1ull << i;
+		cst_member_set_add(&t->seen, (uint32_t)i);
 	}
 
 	if (!read_array(c, CST_REACH_MAX, &t->nreach, "bad reachability")) {
@@ -344,9 +344,8 @@ read_table(cursor *c, uint64_t now_ms, cst_member_table *t)
 		    !read_uint(c, t->nmembers - 1, &s, "bad subject")) {
 			return fail(c, "bad reachability row");
 		}
-		cst_reach_row row = {.observer = (uint8_t)o,
-		    .subject                   = (uint8_t)s,
-		    .since_ms                  = now_ms};
+		cst_reach_row row = {
+		    .observer = (uint8_t)o, .subject = (uint8_t)s};
 		if (o == s) {
 			return fail(c, "member unreachable from itself");
 		}
@@ -368,14 +367,14 @@ read_table(cursor *c, uint64_t now_ms, cst_member_table *t)
 }
 
 int
-cst_gossip_decode(const uint8_t *buf, size_t len, uint64_t now_ms,
+cst_gossip_decode(const uint8_t *buf, size_t len,
     cst_member_table *out, const char **why)
 {
 	cursor c = {.p = (const char *)buf,
 	    .end       = (const char *)buf + len,
 	    .why       = NULL};
 	cst_member_table_init(out);
-	if (!read_table(&c, now_ms, out)) {
+	if (!read_table(&c, out)) {
 		cst_member_table_init(out);
 		if (why != NULL) {
 			*why = c.why;

@@ -17,7 +17,6 @@
 //     [ [observer, subject], ... ] ]           unreachable rows, by pair
 //
 // Members are named once; everything else refers to them by index.
-// since_ms is local and not sent: the decoder stamps now_ms on each row.
 //
 // A join request (format 1) is [1, [role, ...]]: the joiner names itself
 // by its handshake (address and incarnation), so only its roles travel.
@@ -48,12 +47,12 @@ size_t cst_gossip_encoded_size(const cst_member_table *t);
 int64_t cst_gossip_encode(const cst_member_table *t, uint8_t *buf, size_t cap);
 
 /**
- * cst_gossip_decode reads exactly len bytes of buf into *out, stamping
- * every unreachable row with now_ms. Returns 0, or -EINVAL with *why set
- * to a static message and *out left empty. why may be NULL.
+ * cst_gossip_decode reads exactly len bytes of buf into *out. Returns 0,
+ * or -EINVAL with *why set to a static message and *out left empty. why
+ * may be NULL.
  */
-int cst_gossip_decode(const uint8_t *buf, size_t len, uint64_t now_ms,
-    cst_member_table *out, const char **why);
+int cst_gossip_decode(const uint8_t *buf, size_t len, cst_member_table *out,
+    const char **why);
 
 /** CST_JOIN_FORMAT is the version written first in every join request. */
 #define CST_JOIN_FORMAT 1

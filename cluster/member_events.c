@@ -14,12 +14,13 @@ static const char *const event_names[] = {
     [CST_EVENT_MEMBER_REMOVED]     = "MemberRemoved",
     [CST_EVENT_UNREACHABLE_MEMBER] = "UnreachableMember",
     [CST_EVENT_REACHABLE_MEMBER]   = "ReachableMember",
+    [CST_EVENT_LEADER_CHANGED]     = "LeaderChanged",
 };
 
 const char *
 cst_member_event_name(cst_member_event_kind k)
 {
-	return (unsigned)k <= CST_EVENT_REACHABLE_MEMBER ? event_names[k] : "?";
+	return (unsigned)k <= CST_EVENT_LEADER_CHANGED ? event_names[k] : "?";
 }
 
 static void
@@ -39,9 +40,12 @@ emit(cst_member_events *out, cst_member_event_kind kind, const cst_member *m)
 
 void
 cst_member_events_diff(const cst_member_table *before,
-    const cst_member_table *after, cst_member_events *out)
+    const cst_member_table *after, const cst_address *self,
+    cst_member_events *out)
 {
-	out->len = 0;
+	int self_before = self != NULL ? cst_member_table_find(before, self) : -1;
+	int self_after  = self != NULL ? cst_member_table_find(after, self) : -1;
+	out->len        = 0;
 	for (uint32_t i = 0; i < after->nmembers; i++) {
 		const cst_member *m = &after->member[i];
 		int  old   = cst_member_table_find(before, &m->address);
@@ -73,9 +77,10 @@ cst_member_events_diff(const cst_member_table *before,
 		if (now == CST_MEMBER_REMOVED) {
 			continue;
 		}
-		bool un_before = old >= 0 && cst_member_table_is_unreachable(
-		                                 before, (uint32_t)old);
-		bool un_after = cst_member_table_is_unreachable(after, i);
+		bool un_before = old >= 0 && cst_member_table_unreachable_for(
+		                                 before, self_before, (uint32_t)old);
+		bool un_after =
+		    cst_member_table_unreachable_for(after, self_after, i);
 		if (un_after && !un_before) {
 			emit(out, CST_EVENT_UNREACHABLE_MEMBER, m);
 		} else if (un_before && !un_after) {

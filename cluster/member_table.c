@@ -33,7 +33,7 @@ cst_member_table_init(cst_member_table *t)
 {
 	t->nmembers = 0;
 	t->nreach   = 0;
-	t->seen     = 0;
+	t->seen     = (cst_member_set){{0}};
 	cst_vclock_init(&t->version);
 }
 
@@ -51,23 +51,6 @@ is_gone(cst_member_status s)
 	return s == CST_MEMBER_DOWN || s == CST_MEMBER_REMOVED;
 }
 
-uint64_t
-cst_member_table_unreachable_since(const cst_member_table *t, uint32_t i)
-{
-	uint64_t since = UINT64_MAX;
-	for (uint32_t r = 0; r < t->nreach; r++) {
-		const cst_reach_row *row = &t->reach[r];
-		// A down observer's opinion no longer counts: it may be the
-		// very node that failed.
-		if (row->subject == i &&
-		    !is_gone(t->member[row->observer].status) &&
-		    row->since_ms < since) {
-			since = row->since_ms;
-		}
-	}
-	return since;
-}
-
 bool
 cst_member_table_is_unreachable(const cst_member_table *t, uint32_t i)
 {
@@ -83,7 +66,7 @@ cst_member_table_is_unreachable(const cst_member_table *t, uint32_t i)
 bool
 cst_member_table_has_seen(const cst_member_table *t, uint32_t i)
 {
-	return (t->seen >> i) & 1;
+	return cst_member_set_has(&t->seen, i);
 }
 
 // Every local change ends here: a new version by self, seen only by self.
@@ -98,7 +81,7 @@ commit(cst_member_table *t, const cst_address *self)
 	if (rc != 0) {
 		return rc;
 	}
-	t->seen = 1ull << at;
+	cst_member_set_only(&t->seen, (uint32_t)at);
 	return 0;
 }
 
@@ -168,8 +151,13 @@ insert_member(cst_member_table *t, uint32_t at, const cst_member *m)
 	    (t->nmembers - at) * sizeof(t->member[0]));
 	t->member[at] = *m;
 	t->nmembers++;
-	uint64_t low = t->seen & ((1ull << at) - 1);
-	t->seen      = low | ((t->seen & ~low) << 1);
+	cst_member_set seen = {{0}};
+	for (uint32_t i = 0; i + 1 < t->nmembers; i++) {
+		if (cst_member_set_has(&t->seen, i)) {
+			cst_member_set_add(&seen, i + (i >= at));
+		}
+	}
+	t->seen = seen;
 	for (uint32_t r = 0; r < t->nreach; r++) {
 		t->reach[r].observer += t->reach[r].observer >= at;
 		t->reach[r].subject += t->reach[r].subject >= at;
@@ -277,9 +265,16 @@ find_row(const cst_member_table *t, uint32_t observer, uint32_t subject)
 	return -1;
 }
 
+bool
+cst_member_table_observes_unreachable(
+    const cst_member_table *t, uint32_t observer, uint32_t subject)
+{
+	return find_row(t, observer, subject) >= 0;
+}
+
 int
 cst_member_table_mark_unreachable(cst_member_table *t, const cst_address *self,
-    const cst_address *subject, uint64_t now_ms)
+    const cst_address *subject)
 {
 	int o = cst_member_table_find(t, self);
 	int s = cst_member_table_find(t, subject);
@@ -308,8 +303,7 @@ cst_member_table_mark_unreachable(cst_member_table *t, const cst_address *self,
 	}
 	memmove(&t->reach[at + 1], &t->reach[at],
 	    (t->nreach - at) * sizeof(t->reach[0]));
-	t->reach[at] = (cst_reach_row){
-	    .observer = (uint8_t)o, .subject = (uint8_t)s, .since_ms = now_ms};
+	t->reach[at] = (cst_reach_row){.observer = (uint8_t)o, .subject = (uint8_t)s};
 	t->nreach++;
 	t->member[o].reach_version++;
 	return commit(t, self);
@@ -395,35 +389,21 @@ compare_rows_qsort(const void *a, const void *b)
 	return compare_rows(a, b);
 }
 
-// Adds the rows of observer from src (indices mapped by map) to out,
-// taking since_ms from the other side too when it has the same row.
+// Adds the rows of observer from src (indices mapped by map) to out.
 static void
 take_rows(cst_member_table *out, uint8_t observer, const cst_member_table *src,
-    const uint8_t *map, const cst_member_table *other, const uint8_t *other_map)
+    const uint8_t *map)
 {
 	for (uint32_t r = 0; r < src->nreach; r++) {
 		const cst_reach_row *row = &src->reach[r];
 		if (map[row->observer] != observer) {
 			continue;
 		}
-		cst_reach_row n = {.observer = observer,
-		    .subject                 = map[row->subject],
-		    .since_ms                = row->since_ms};
-		// Rows of the same pair on both sides: keep the earlier stamp,
-		// so the order of merges does not change it.
-		for (uint32_t k = 0; k < other->nreach; k++) {
-			const cst_reach_row *o = &other->reach[k];
-			if (other_map[o->observer] == n.observer &&
-			    other_map[o->subject] == n.subject &&
-			    o->since_ms < n.since_ms) {
-				n.since_ms = o->since_ms;
-			}
-		}
+		cst_reach_row n = {
+		    .observer = observer, .subject = map[row->subject]};
 		bool dup = false;
-		for (uint32_t k = 0; k < out->nreach; k++) {
-			if (compare_rows(&out->reach[k], &n) == 0) {
-				dup = true;
-			}
+		for (uint32_t k = 0; k < out->nreach && !dup; k++) {
+			dup = compare_rows(&out->reach[k], &n) == 0;
 		}
 		if (!dup) {
 			out->reach[out->nreach++] = n;
@@ -435,22 +415,22 @@ take_rows(cst_member_table *out, uint8_t observer, const cst_member_table *src,
 // is that version. Equal versions: both sides' watchers saw the same
 // state. One side newer: the merged version is that side's.
 // Concurrent: nobody has seen the merged version yet.
-static uint64_t
+static cst_member_set
 merge_seen(cst_vclock_order order, const cst_member_table *a,
     const uint8_t *map_a, const cst_member_table *b, const uint8_t *map_b)
 {
-	uint64_t seen = 0;
+	cst_member_set seen = {{0}};
 	if (order != CST_VCLOCK_BEFORE && order != CST_VCLOCK_CONCURRENT) {
 		for (uint32_t i = 0; i < a->nmembers; i++) {
-			if ((a->seen >> i) & 1) {
-				seen |= 1ull << map_a[i];
+			if (cst_member_set_has(&a->seen, i)) {
+				cst_member_set_add(&seen, map_a[i]);
 			}
 		}
 	}
 	if (order != CST_VCLOCK_AFTER && order != CST_VCLOCK_CONCURRENT) {
 		for (uint32_t i = 0; i < b->nmembers; i++) {
-			if ((b->seen >> i) & 1) {
-				seen |= 1ull << map_b[i];
+			if (cst_member_set_has(&b->seen, i)) {
+				cst_member_set_add(&seen, map_b[i]);
 			}
 		}
 	}
@@ -509,10 +489,10 @@ cst_member_table_merge(
 	}
 	for (uint32_t o = 0; o < m.nmembers; o++) {
 		if (ver_a[o] >= ver_b[o]) {
-			take_rows(&m, (uint8_t)o, a, map_a, b, map_b);
+			take_rows(&m, (uint8_t)o, a, map_a);
 		}
 		if (ver_b[o] >= ver_a[o]) {
-			take_rows(&m, (uint8_t)o, b, map_b, a, map_a);
+			take_rows(&m, (uint8_t)o, b, map_b);
 		}
 	}
 	qsort(m.reach, m.nreach, sizeof(m.reach[0]), compare_rows_qsort);
@@ -536,7 +516,7 @@ cst_member_table_receive(cst_member_table *local,
 	}
 	int at = cst_member_table_find(local, self);
 	if (at >= 0) {
-		local->seen |= 1ull << at;
+		cst_member_set_add(&local->seen, (uint32_t)at);
 	}
 	return (int)order;
 }
@@ -545,7 +525,8 @@ bool
 cst_member_table_equal(const cst_member_table *a, const cst_member_table *b)
 {
 	if (a->nmembers != b->nmembers || a->nreach != b->nreach ||
-	    a->seen != b->seen || !cst_vclock_equal(&a->version, &b->version)) {
+	    !cst_member_set_equal(&a->seen, &b->seen) ||
+	    !cst_vclock_equal(&a->version, &b->version)) {
 		return false;
 	}
 	for (uint32_t i = 0; i < a->nmembers; i++) {
@@ -558,8 +539,7 @@ cst_member_table_equal(const cst_member_table *a, const cst_member_table *b)
 		}
 	}
 	for (uint32_t r = 0; r < a->nreach; r++) {
-		if (compare_rows(&a->reach[r], &b->reach[r]) != 0 ||
-		    a->reach[r].since_ms != b->reach[r].since_ms) {
+		if (compare_rows(&a->reach[r], &b->reach[r]) != 0) {
 			return false;
 		}
 	}

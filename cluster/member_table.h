@@ -4,8 +4,8 @@
 // table (observer -> subject); the vector-clock version; and the set of
 // members that have seen that version.
 //
-// Everything here is a value: no I/O, no clock (callers pass now_ms, a
-// monotonic millisecond count), no globals, no allocation. The same inputs
+// Everything here is a value: no I/O, no clock, no globals, no
+// allocation. The same inputs
 // give the same table on every node, which is what lets nodes agree on a
 // leader without an election. A table is large (tens of KiB): keep it in
 // the owning actor's state or on the heap, and copy it only on purpose.
@@ -35,7 +35,43 @@
 /** CST_REACH_MAX bounds the reachability rows: one per ordered pair. */
 #define CST_REACH_MAX (CST_MEMBERS_MAX * (CST_MEMBERS_MAX - 1))
 
-_Static_assert(CST_MEMBERS_MAX <= 64, "the seen set is a 64-bit mask");
+_Static_assert(CST_MEMBERS_MAX <= 256, "rows name members in a byte");
+
+/** cst_member_set is a set of member indices (the seen set, a decision). */
+typedef struct cst_member_set {
+	uint64_t w[(CST_MEMBERS_MAX + 63) / 64];
+} cst_member_set;
+
+static inline void
+cst_member_set_add(cst_member_set *s, uint32_t i)
+{
+	s->w[i / 64] |= 1ull << (i % 64);
+}
+
+static inline bool
+cst_member_set_has(const cst_member_set *s, uint32_t i)
+{
+	return (s->w[i / 64] >> (i % 64)) & 1;
+}
+
+/** cst_member_set_only makes *s the set {i}. */
+static inline void
+cst_member_set_only(cst_member_set *s, uint32_t i)
+{
+	*s = (cst_member_set){{0}};
+	cst_member_set_add(s, i);
+}
+
+static inline bool
+cst_member_set_equal(const cst_member_set *a, const cst_member_set *b)
+{
+	for (size_t k = 0; k < sizeof(a->w) / sizeof(a->w[0]); k++) {
+		if (a->w[k] != b->w[k]) {
+			return false;
+		}
+	}
+	return true;
+}
 
 /**
  * cst_member_status is a member's place in its life. The numeric order is
@@ -95,17 +131,13 @@ typedef struct cst_member {
 typedef struct cst_reach_row {
 	uint8_t observer; // member index
 	uint8_t subject;  // member index
-	// Local only, never on the wire: when this node first learnt of the
-	// row (the decoder stamps the receive time). Auto-down counts from
-	// here, so no two nodes need synchronised clocks.
-	uint64_t since_ms;
 } cst_reach_row;
 
 /** cst_member_table is the gossiped state. Initialise it before use. */
 typedef struct cst_member_table {
 	uint32_t      nmembers;
 	uint32_t      nreach;
-	uint64_t      seen; // bit i: member[i] has seen this version
+	cst_member_set seen; // member[i] has seen this version
 	cst_vclock    version;
 	cst_member    member[CST_MEMBERS_MAX];
 	cst_reach_row reach[CST_REACH_MAX];
@@ -123,13 +155,6 @@ int cst_member_table_find(const cst_member_table *t, const cst_address *addr);
  * is enough, as in Akka).
  */
 bool cst_member_table_is_unreachable(const cst_member_table *t, uint32_t i);
-
-/**
- * cst_member_table_unreachable_since returns the earliest since_ms of the
- * rows that make member[i] unreachable, or UINT64_MAX if it is reachable.
- */
-uint64_t cst_member_table_unreachable_since(
-    const cst_member_table *t, uint32_t i);
 
 /** cst_member_table_has_seen says whether member[i] has seen t. */
 bool cst_member_table_has_seen(const cst_member_table *t, uint32_t i);
@@ -172,12 +197,12 @@ int cst_member_table_down(
 
 /**
  * cst_member_table_mark_unreachable records that self (the observer) finds
- * subject unreachable since now_ms (its failure detector says so). Marking
+ * subject unreachable (its failure detector says so). Marking
  * again, or marking a down or removed subject, changes nothing. Returns
  * -ENOENT if either is not a member, -EINVAL if subject is self.
  */
 int cst_member_table_mark_unreachable(cst_member_table *t,
-    const cst_address *self, const cst_address *subject, uint64_t now_ms);
+    const cst_address *self, const cst_address *subject);
 
 /**
  * cst_member_table_mark_reachable records that self finds subject
@@ -216,18 +241,40 @@ int cst_member_table_receive(cst_member_table *local,
     const cst_member_table *remote, const cst_address *self);
 
 /**
- * cst_member_table_equal compares two tables, local stamps included.
+ * cst_member_table_equal compares two tables, seen sets included.
  */
 bool cst_member_table_equal(
     const cst_member_table *a, const cst_member_table *b);
 
 /*
  * Convergence and the leader (member_leader.c).
+ *
+ * A node never finds itself unreachable: rows that others hold about self
+ * say that they cannot hear it, which self cannot act on, so the
+ * functions that take self count it reachable (Akka does the same).
  */
 
 /**
+ * cst_member_table_unreachable_for says whether member[i] counts as
+ * unreachable in the view of self (an index, or -1 for none): some
+ * observer that is neither down nor removed holds it unreachable, and it
+ * is not self.
+ */
+bool cst_member_table_unreachable_for(
+    const cst_member_table *t, int self, uint32_t i);
+
+/**
+ * cst_member_table_observes_unreachable says whether observer itself
+ * holds subject unreachable (its own row, whatever others say). Gossip
+ * targets are chosen by this, so that stale rows of other observers can
+ * never cut a node off from those it hears.
+ */
+bool cst_member_table_observes_unreachable(
+    const cst_member_table *t, uint32_t observer, uint32_t subject);
+
+/**
  * cst_member_table_converged says whether self may take leader actions on
- * t: self is a member; no member is unreachable unless it is down,
+ * t: self is a member; no other member is unreachable unless it is down,
  * removed or exiting; and every other member that is not down or removed
  * has seen this version.
  */
@@ -235,31 +282,24 @@ bool cst_member_table_converged(
     const cst_member_table *t, const cst_address *self);
 
 /**
- * cst_member_table_leader returns the leader's index: the first member by
- * address among reachable up or leaving members; when there are none (a
- * forming cluster), the first reachable joining or exiting one. -1 when
- * no member qualifies.
+ * cst_member_table_leader returns the leader's index in self's view (self
+ * may be NULL: nobody is exempt): the first member by address among
+ * reachable up or leaving members; when there are none (a forming
+ * cluster), the first reachable joining or exiting one. -1 when no
+ * member qualifies.
  */
-int cst_member_table_leader(const cst_member_table *t);
-
-/** cst_leader_policy is what leader actions may decide on their own. */
-typedef struct cst_leader_policy {
-	// Auto-down: the leader marks down a member unreachable for longer
-	// than this (0 = never; Akka's default). See member_leader.c for the
-	// split-brain risk this carries.
-	uint64_t down_after_ms;
-} cst_leader_policy;
+int cst_member_table_leader(const cst_member_table *t, const cst_address *self);
 
 /**
- * cst_member_table_leader_actions does, if self is the leader, one round
- * of leader duties at time now_ms. When t has converged: joining -> up
- * (numbered in address order), leaving -> exiting, exiting -> removed,
- * down -> removed, one step per member per round. With or without
- * convergence: auto-down as the policy says. Returns the number of
- * members changed (0: t untouched), or a negative errno.
+ * cst_member_table_leader_actions does, if self is the leader and t has
+ * converged, one round of leader duties: joining -> up (numbered in
+ * address order), leaving -> exiting, exiting -> removed, down ->
+ * removed, one step per member per round. Downing is not a leader action
+ * here: cluster/downing.h decides it. Returns the number of members
+ * changed (0: t untouched), or a negative errno.
  */
-int cst_member_table_leader_actions(cst_member_table *t,
-    const cst_address *self, uint64_t now_ms, const cst_leader_policy *policy);
+int cst_member_table_leader_actions(
+    cst_member_table *t, const cst_address *self);
 
 /*
  * Membership events (member_events.c).
@@ -274,6 +314,7 @@ typedef enum cst_member_event_kind {
 	CST_EVENT_MEMBER_REMOVED,
 	CST_EVENT_UNREACHABLE_MEMBER,
 	CST_EVENT_REACHABLE_MEMBER,
+	CST_EVENT_LEADER_CHANGED, // not from a diff: membership.h
 } cst_member_event_kind;
 
 /** cst_member_event_name returns "MemberUp", ... ("?" if bad). */
@@ -293,15 +334,16 @@ typedef struct cst_member_events {
 } cst_member_events;
 
 /**
- * cst_member_events_diff lists what changed from before to after, in
- * address order and, per member, in the order it happened: joined, up,
- * left, downed, removed, then a reachability change. A member seen for the
- * first time in a later status gets the events it would have had on the
- * way (except joined and up for one that arrives down or removed). The
- * caller publishes them.
+ * cst_member_events_diff lists what changed from before to after as self
+ * (NULL: nobody) sees it, in address order and, per member, in the order
+ * it happened: joined, up, left, downed, removed, then a reachability
+ * change (never about self). A member seen for the first time in a later
+ * status gets the events it would have had on the way (except joined and
+ * up for one that arrives down or removed). The caller publishes them.
  */
 void cst_member_events_diff(const cst_member_table *before,
-    const cst_member_table *after, cst_member_events *out);
+    const cst_member_table *after, const cst_address *self,
+    cst_member_events *out);
 
 /**
  * cst_member_table_prune_rows drops the reachability rows that touch a

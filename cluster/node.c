@@ -21,6 +21,12 @@
 // How long stop waits for the actor to acknowledge; only an actor that
 // has failed and stopped on its own fails to, and then stop goes on.
 #define STOP_WAIT_MS 30000
+// A connection whose sent data goes unacknowledged this long is closed
+// and redialed. Without it, a connection across a partition backs its
+// retransmissions off for minutes and carries nothing for tens of
+// seconds after the heal; a peer that merely pauses (SIGSTOP) still has
+// its kernel acknowledge, so this does not fire for it.
+#define CST_NODE_USER_TIMEOUT_MS 4000
 
 void
 casty_cluster_options_init(casty_cluster_options *o)
@@ -29,13 +35,18 @@ casty_cluster_options_init(casty_cluster_options *o)
 	strcpy(o->host, "127.0.0.1");
 	o->gossip = (casty_gossip_config){.interval = 1.0, .fanout = 3};
 	o->heartbeat = (casty_heartbeat_config){
-		.interval = 0.5, .availability_check_interval = 2.0};
+		.interval = 0.5, .availability_check_interval = 0.5};
 	o->failure_detector = (casty_failure_detector_config){
 		.threshold = 8.0,
 		.max_sample_size = 200,
 		.min_std_deviation_ms = 100.0,
-		.acceptable_heartbeat_pause_ms = 0.0,
+		.acceptable_heartbeat_pause_ms = 1500.0,
 		.first_heartbeat_estimate_ms = 1000.0,
+	};
+	o->downing = (casty_downing_config){
+		.strategy = CASTY_DOWNING_OFF,
+		.down_all_when_unstable = true,
+		.down_if_alone = true,
 	};
 	o->max_pending_per_node = DEFAULT_MAX_PENDING;
 }
@@ -54,6 +65,7 @@ casty_cluster_options_from_config(
 	o->gossip = c->gossip;
 	o->heartbeat = c->heartbeat;
 	o->failure_detector = c->failure_detector;
+	o->downing = c->downing;
 	o->max_pending_per_node = casty_config_max_pending_per_path(config);
 	if (c->enabled) {
 		memcpy(o->host, c->host, sizeof o->host);
@@ -92,27 +104,27 @@ wake_actor(casty_ref actor)
 
 // Reactor thread: copy, queue, and wake the actor unless a wake is
 // already on its way (the actor empties the whole inbox per wake). A
-// join request is checked here first, so that a bad one closes the
-// connection it came on.
+// frame is checked here first, so that a bad one closes the connection
+// it came on.
 static const char *
 on_frame(void *arg, const cst_peer_addr *peer, uint64_t incarnation,
 	uint8_t kind, const uint8_t *body, size_t len)
 {
 	casty_cluster *c = arg;
-	if (kind >= CST_KIND_MESSAGE) {
+	if (cst_remote_is_kind(kind)) {
 		// Messages for actors go to them straight from here.
 		cst_remote_frame(c, peer, incarnation, kind, body, len);
 		return NULL;
 	}
-	if (kind == CST_KIND_JOIN) {
-		cst_roles   roles;
-		const char *why = NULL;
-		if (cst_join_decode(body, len, &roles, &why) != 0) {
-			casty_log_warn(NULL, "cluster: bad join request from "
-					     "%s:%u: %s",
-				peer->host, peer->port, why);
-			return "bad join request";
-		}
+	if (!cst_membership_is_kind(kind)) {
+		return NULL; // a later protocol's frame: not for this node
+	}
+	const char *detail;
+	const char *why = cst_membership_check_frame(kind, body, len, &detail);
+	if (why != NULL) {
+		casty_log_warn(NULL, "cluster: %s from %s:%u: %s", why,
+			peer->host, peer->port, detail);
+		return why;
 	}
 	cst_inbox_frame *f = malloc(sizeof(*f) + len);
 	if (f == NULL) {
@@ -175,32 +187,44 @@ free_frames(cst_inbox_frame *f)
 	}
 }
 
-void
-cst_node_publish_snapshot(casty_cluster *c, const cst_member_table *t)
+static void
+member_info(casty_member_info *o, const cst_member_table *t, uint32_t i,
+	int self)
 {
+	const cst_member *m = &t->member[i];
+	memset(o, 0, sizeof(*o));
+	snprintf(o->system, sizeof(o->system), "%s", m->address.system);
+	snprintf(o->host, sizeof(o->host), "%s", m->address.host);
+	o->port = m->address.port;
+	o->incarnation = m->address.uid;
+	o->status = (casty_member_status)m->status;
+	o->up_number = m->up_number;
+	o->reachable = !cst_member_table_unreachable_for(t, self, i);
+	o->nroles = m->roles.n;
+	memcpy(o->roles, m->roles.name, sizeof(o->roles));
+}
+
+void
+cst_node_publish_snapshot(casty_cluster *c, const cst_member_table *t,
+	int leader)
+{
+	int self = cst_member_table_find(t, &c->self);
 	pthread_mutex_lock(&c->lock);
 	size_t   n = 0;
 	uint32_t up = 0;
 	for (uint32_t i = 0; i < t->nmembers; i++) {
-		const cst_member *m = &t->member[i];
-		if (m->status == CST_MEMBER_REMOVED) {
+		if (t->member[i].status == CST_MEMBER_REMOVED) {
 			continue;
 		}
-		casty_member_info *o = &c->snapshot[n++];
-		memset(o, 0, sizeof(*o));
-		snprintf(o->system, sizeof(o->system), "%s", m->address.system);
-		snprintf(o->host, sizeof(o->host), "%s", m->address.host);
-		o->port = m->address.port;
-		o->incarnation = m->address.uid;
-		o->status = (casty_member_status)m->status;
-		o->up_number = m->up_number;
-		o->reachable = !cst_member_table_is_unreachable(t, i);
-		o->nroles = m->roles.n;
-		memcpy(o->roles, m->roles.name, sizeof(o->roles));
-		up += m->status == CST_MEMBER_UP;
+		member_info(&c->snapshot[n++], t, i, self);
+		up += t->member[i].status == CST_MEMBER_UP;
 	}
 	c->nsnapshot = n;
 	c->nup = up;
+	c->has_leader = leader >= 0;
+	if (leader >= 0) {
+		member_info(&c->leader, t, (uint32_t)leader, self);
+	}
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->lock);
 }
@@ -223,7 +247,8 @@ options_ok(const casty_cluster_options *o)
 	if (memchr(o->host, '\0', sizeof(o->host)) == NULL) {
 		return false;
 	}
-	return cst_phi_config_check(&o->failure_detector) == 0;
+	return cst_phi_config_check(&o->failure_detector) == 0 &&
+	       cst_downing_config_check(&o->downing) == 0;
 }
 
 _Static_assert(sizeof(((casty_member_info *)0)->roles) ==
@@ -281,11 +306,7 @@ draw_incarnation(void)
 static void
 free_node(casty_cluster *c)
 {
-	if (c->state != NULL) {
-		cst_phi_registry_fini(&c->state->fd);
-		free(c->state->wire);
-		free(c->state);
-	}
+	cst_membership_free(c->membership);
 	free_frames(c->inbox_head);
 	free(c->snapshot);
 	free(c->seeds);
@@ -307,10 +328,6 @@ casty_cluster_start(casty_system *sys, const casty_cluster_options *opts,
 	if (c == NULL) {
 		return -ENOMEM;
 	}
-	c->roles = roles;
-	// Cannot fail: the roles are canonical, and CST_JOIN_MAX is the size
-	// of the largest such request.
-	c->join_len = (size_t)cst_join_encode(&roles, c->join, sizeof c->join);
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -320,13 +337,9 @@ casty_cluster_start(casty_system *sys, const casty_cluster_options *opts,
 	c->sys = sys;
 	c->gossip = opts->gossip;
 	c->heartbeat = opts->heartbeat;
-	c->fd_config = opts->failure_detector;
-	c->down_after_ms = opts->down_after_ms;
-	c->nseeds = opts->nseed_nodes;
 	c->seeds = calloc(opts->nseed_nodes + 1, sizeof(*c->seeds));
 	c->snapshot = calloc(CST_MEMBERS_MAX, sizeof(*c->snapshot));
-	c->state = calloc(1, sizeof(*c->state));
-	if (c->seeds == NULL || c->snapshot == NULL || c->state == NULL) {
+	if (c->seeds == NULL || c->snapshot == NULL) {
 		free_node(c);
 		return -ENOMEM;
 	}
@@ -334,17 +347,9 @@ casty_cluster_start(casty_system *sys, const casty_cluster_options *opts,
 		memcpy(c->seeds, opts->seed_nodes,
 			opts->nseed_nodes * sizeof(*c->seeds));
 	}
-	int rc = cst_phi_registry_init(&c->state->fd, &c->fd_config);
-	if (rc != 0) {
-		free(c->state);
-		c->state = NULL;
-		free_node(c);
-		return rc;
-	}
-	cst_member_table_init(&c->state->table);
-	cst_member_table_init(&c->state->published);
 
 	uint64_t             incarnation = draw_incarnation();
+	int                  rc;
 	cst_transport_config tc = {
 		.cluster = casty_system_name(sys),
 		.host = opts->host,
@@ -353,6 +358,7 @@ casty_cluster_start(casty_system *sys, const casty_cluster_options *opts,
 		.secret = opts->secret,
 		.secret_len = opts->secret_len,
 		.backoff_max_ms = 1000,
+		.user_timeout_ms = CST_NODE_USER_TIMEOUT_MS,
 		.max_pending = opts->max_pending_per_node != 0
 				       ? opts->max_pending_per_node
 				       : DEFAULT_MAX_PENDING,
@@ -371,10 +377,22 @@ casty_cluster_start(casty_system *sys, const casty_cluster_options *opts,
 		free_node(c);
 		return rc;
 	}
+	cst_membership_config mc = {
+		.self = c->self,
+		.roles = roles,
+		.seeds = c->seeds,
+		.nseeds = opts->nseed_nodes,
+		.fanout = opts->gossip.fanout,
+		.failure_detector = opts->failure_detector,
+		.downing = opts->downing,
+	};
+	rc = cst_node_membership_new(c, &mc);
+	if (rc != 0) {
+		cst_transport_destroy(c->transport);
+		free_node(c);
+		return rc;
+	}
 	cst_remote_start(c);
-	c->founder = c->nseeds == 0 ||
-		     (strcmp(c->seeds[0].host, opts->host) == 0 &&
-			     c->seeds[0].port == port);
 	// Frames may arrive before the actor's ref is known: they are held
 	// in the inbox (wake_sent pretends a wake is on its way) until it is.
 	pthread_mutex_lock(&c->lock);
@@ -438,6 +456,21 @@ casty_cluster_members(
 	*n = c->nsnapshot;
 	pthread_mutex_unlock(&c->lock);
 	return CASTY_OK;
+}
+
+int
+casty_cluster_leader(casty_cluster *c, casty_member_info *out)
+{
+	if (c == NULL || out == NULL) {
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&c->lock);
+	bool has = c->has_leader;
+	if (has) {
+		*out = c->leader;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return has ? CASTY_OK : -ENOENT;
 }
 
 int

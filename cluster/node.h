@@ -5,9 +5,9 @@
 //
 // Threads: the transport's callbacks (reactor) only copy a frame into the
 // inbox and wake the actor; everything about membership happens in the
-// actor, one message at a time. The lock guards the inbox, the member
-// snapshot and the actor's "done" flag, nothing else; the membership
-// state (tables, failure detectors) belongs to the actor alone, and is
+// actor, one message at a time, in its state machine (membership.h). The
+// lock guards the inbox, the member snapshot and the actor's "done"
+// flag, nothing else; the machine belongs to the actor alone, and is
 // freed by casty_cluster_stop only after the actor has said it is done.
 #ifndef CASTY_CLUSTER_NODE_H
 #define CASTY_CLUSTER_NODE_H
@@ -19,24 +19,12 @@
 
 #include <casty/casty.h>
 
-#include "cluster/gossip_codec.h"
-#include "cluster/member_table.h"
-#include "cluster/phi.h"
+#include "cluster/membership.h"
 #include "cluster/transport.h"
 
-// Frame kinds of the membership protocol (CST_FRAME_KIND_USER and up).
+// Frame kinds of remote messaging (cluster/remote.c), handled on the
+// reactor; membership's are in cluster/membership.h.
 enum {
-	CST_KIND_GOSSIP = 16,       // a member table; answered when it differs
-	CST_KIND_HEARTBEAT = 17,    // empty; answered with a reply
-	CST_KIND_HEARTBEAT_ACK = 18, // empty; feeds the failure detector
-	CST_KIND_JOIN = 19,         // the sender (its handshake address)
-	                            // asks to join, with its roles
-	                            // (gossip_codec.h); checked on the
-	                            // reactor: a bad one closes its
-	                            // connection
-	CST_KIND_GOSSIP_REPLY = 20, // the pull half of push-pull; never
-	                            // answered, so an exchange always ends
-	// Remote messaging (cluster/remote.c), handled on the reactor.
 	CST_KIND_MESSAGE = 21,        // a message to an actor (remote_codec.h)
 	CST_KIND_IDENTIFY = 22,       // [request, system, path]: which actor?
 	CST_KIND_IDENTIFY_REPLY = 23, // [request, cell id, gen]; id 0: none
@@ -54,19 +42,6 @@ typedef struct cst_inbox_frame {
 	uint8_t                 body[];
 } cst_inbox_frame;
 
-// The actor's own state: large, so on the heap, never copied.
-typedef struct cst_node_state {
-	cst_member_table  table;
-	cst_member_table  published; // as of the last events published
-	cst_member_table  incoming;  // a decoded gossip
-	cst_member_events events;
-	cst_phi_registry  fd;
-	uint32_t          next_peer; // round-robin gossip cursor
-	bool              joined;    // self is in table
-	uint8_t          *wire;      // encode buffer
-	size_t            wire_cap;
-} cst_node_state;
-
 struct casty_cluster {
 	casty_system  *sys;
 	cst_transport *transport;
@@ -76,18 +51,11 @@ struct casty_cluster {
 	_Atomic uint64_t next_lookup; // request ids of casty_cluster_lookup
 
 	// Options, copied at start.
-	casty_node_address           *seeds;
-	size_t                        nseeds;
-	bool                          founder; // joins itself
-	casty_gossip_config           gossip;
-	casty_heartbeat_config        heartbeat;
-	casty_failure_detector_config fd_config;
-	uint64_t                      down_after_ms;
-	cst_roles                     roles;
-	uint8_t                       join[CST_JOIN_MAX]; // the request
-	size_t                        join_len;
+	casty_node_address    *seeds;
+	casty_gossip_config    gossip;
+	casty_heartbeat_config heartbeat;
 
-	cst_node_state *state; // the actor's
+	cst_membership *membership; // the actor's alone
 
 	pthread_mutex_t lock;
 	pthread_cond_t  cond; // snapshot changed, or the actor is done
@@ -97,6 +65,8 @@ struct casty_cluster {
 	casty_member_info *snapshot;  // CST_MEMBERS_MAX entries
 	size_t             nsnapshot;
 	uint32_t           nup;
+	bool               has_leader;
+	casty_member_info  leader;
 	bool               actor_done;
 	cst_lookup        *lookups; // waiting for an identify reply
 	bool               stopping; // lookups refused
@@ -108,14 +78,25 @@ extern const casty_msg_type cst_node_wake__type;  // the inbox has frames
 extern const casty_msg_type cst_node_leave__type; // casty_cluster_leave
 extern const casty_msg_type cst_node_stop__type;  // casty_cluster_stop
 
+/**
+ * cst_node_membership_new makes c's membership machine for cfg, its
+ * outputs wired to the transport, the snapshot and the event stream.
+ */
+int cst_node_membership_new(casty_cluster *c, const cst_membership_config *cfg);
+
 /** cst_node_spawn starts the "_cluster" actor for c, its ref in *out. */
 int cst_node_spawn(casty_cluster *c, casty_ref *out);
 
 /** cst_node_take_inbox removes and returns every queued frame. */
 cst_inbox_frame *cst_node_take_inbox(casty_cluster *c);
 
-/** cst_node_publish_snapshot copies t's members for casty_cluster_members. */
-void cst_node_publish_snapshot(casty_cluster *c, const cst_member_table *t);
+/**
+ * cst_node_publish_snapshot copies t's members, as self sees them, and
+ * its leader (an index, -1 for none) for casty_cluster_members and
+ * casty_cluster_leader.
+ */
+void cst_node_publish_snapshot(
+	casty_cluster *c, const cst_member_table *t, int leader);
 
 /** cst_node_now_ms is the monotonic clock the membership runs on. */
 uint64_t cst_node_now_ms(void);

@@ -496,6 +496,13 @@ casty_cluster_lookup(casty_cluster *c, const char *uri, int64_t timeout_ms,
 	return CASTY_OK;
 }
 
+bool
+cst_remote_is_kind(uint8_t kind)
+{
+	return kind == CST_KIND_MESSAGE || kind == CST_KIND_IDENTIFY ||
+	       kind == CST_KIND_IDENTIFY_REPLY;
+}
+
 void
 cst_remote_frame(casty_cluster *c, const cst_peer_addr *peer,
 	uint64_t incarnation, uint8_t kind, const uint8_t *body, size_t len)

@@ -34,6 +34,9 @@ void cst_remote_start(casty_cluster *c);
  */
 void cst_remote_stop(casty_cluster *c);
 
+/** cst_remote_is_kind says whether frames of kind are handled here. */
+bool cst_remote_is_kind(uint8_t kind);
+
 /**
  * cst_remote_frame handles a frame of kind CST_KIND_MESSAGE,
  * CST_KIND_IDENTIFY or CST_KIND_IDENTIFY_REPLY from peer (its

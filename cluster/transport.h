@@ -110,6 +110,10 @@ typedef struct cst_transport_config {
 	uint32_t    backoff_min_ms;       // 0: 100
 	uint32_t    backoff_max_ms;       // 0: 5000
 	uint32_t    handshake_timeout_ms; // 0: 5000
+	// TCP_USER_TIMEOUT of every connection: one whose sent data goes
+	// unacknowledged this long fails (and is redialed); 0: the kernel's
+	// retransmission limits, which take minutes.
+	uint32_t    user_timeout_ms;
 	cst_transport_callbacks cb;
 } cst_transport_config;
 

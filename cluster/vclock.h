@@ -10,7 +10,7 @@
 #include "cluster/address.h"
 
 /** CST_VCLOCK_MAX bounds the entries of a clock (one per member). */
-#define CST_VCLOCK_MAX 32
+#define CST_VCLOCK_MAX 128
 
 typedef struct cst_vclock_entry {
 	cst_address node;

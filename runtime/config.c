@@ -81,9 +81,44 @@ builtin(casty_config *c)
 	c->max_pending_per_path = 64;
 	builtin_actor(&c->defaults);
 	c->cluster.gossip = (casty_gossip_config){1.0, 3};
-	c->cluster.heartbeat = (casty_heartbeat_config){0.5, 2.0};
+	c->cluster.heartbeat = (casty_heartbeat_config){0.5, 0.5};
 	c->cluster.failure_detector =
-		(casty_failure_detector_config){8.0, 200, 100.0, 0.0, 1000.0};
+		(casty_failure_detector_config){8.0, 200, 100.0, 1500.0, 1000.0};
+	c->cluster.downing = (casty_downing_config){
+		.strategy = CASTY_DOWNING_OFF,
+		.down_all_when_unstable = true,
+		.down_if_alone = true,
+	};
+}
+
+static const char *const downing_names[] = {"off", "keep-majority",
+	"static-quorum", "keep-oldest", "down-all"};
+static const int downing_values[] = {CASTY_DOWNING_OFF,
+	CASTY_DOWNING_KEEP_MAJORITY, CASTY_DOWNING_STATIC_QUORUM,
+	CASTY_DOWNING_KEEP_OLDEST, CASTY_DOWNING_DOWN_ALL};
+
+const char *
+casty_downing_strategy_name(casty_downing_strategy s)
+{
+	return (unsigned)s < sizeof downing_names / sizeof downing_names[0]
+		       ? downing_names[s]
+		       : "?";
+}
+
+int
+casty_downing_strategy_parse(const char *name, casty_downing_strategy *out)
+{
+	for (size_t i = 0; name != NULL &&
+			   i < sizeof downing_names / sizeof downing_names[0];
+	     i++) {
+		if (strcmp(name, downing_names[i]) == 0) {
+			if (out != NULL) {
+				*out = (casty_downing_strategy)downing_values[i];
+			}
+			return CASTY_OK;
+		}
+	}
+	return -EINVAL;
 }
 
 // Loading.
@@ -255,6 +290,8 @@ typedef enum field_kind {
 	F_NUMBER,    // double, integer or float in [min, max]
 	F_OVERFLOW,  // casty_overflow, by name
 	F_DIRECTIVE, // casty_directive, by name
+	F_DOWNING,   // casty_downing_strategy, by name
+	F_BOOL,      // bool
 } field_kind;
 
 typedef struct field_spec {
@@ -332,6 +369,15 @@ static const field_spec failure_detector_fields[] = {
 		CLUSTER(failure_detector.first_heartbeat_estimate_ms), 0.001,
 		3600000.0, 0},
 };
+static const field_spec downing_fields[] = {
+	{"strategy", F_DOWNING, CLUSTER(downing.strategy), 0, 0, 0},
+	{"stable_after", F_NUMBER, CLUSTER(downing.stable_after), 0, 86400.0,
+		0},
+	{"down_all_when_unstable", F_BOOL,
+		CLUSTER(downing.down_all_when_unstable), 0, 0, 0},
+	{"quorum_size", F_UINT, CLUSTER(downing.quorum_size), 1, 1024, 0},
+	{"down_if_alone", F_BOOL, CLUSTER(downing.down_if_alone), 0, 0, 0},
+};
 static const section_spec cluster_sections[] = {
 	{"gossip", gossip_fields, COUNT(gossip_fields)},
 	{"heartbeat", heartbeat_fields, COUNT(heartbeat_fields)},
@@ -369,6 +415,17 @@ read_field(loader *ld, const cst_toml_entry *e, const field_spec *f,
 		rc = read_choice(ld, e, directive_names, directive_values,
 			COUNT(directive_names), &v);
 		*(casty_directive *)(void *)at = (casty_directive)v;
+		return rc;
+	case F_DOWNING:
+		rc = read_choice(ld, e, downing_names, downing_values,
+			COUNT(downing_names), &v);
+		*(casty_downing_strategy *)(void *)at = (casty_downing_strategy)v;
+		return rc;
+	case F_BOOL:
+		rc = want_kind(ld, e, CST_TOML_BOOLEAN);
+		if (rc == 0) {
+			*(bool *)(void *)at = e->value->as.boolean;
+		}
 		return rc;
 	}
 	return unknown(ld, e);
@@ -835,6 +892,24 @@ read_sub(loader *ld, const cst_toml_entry *e, table_fn read)
 	return rc;
 }
 
+// [cluster.downing]: a table that is there turns the resolver on
+// (keep-majority unless it names another strategy).
+static int
+read_downing(loader *ld, const cst_toml_entry *e)
+{
+	casty_downing_config *d = &ld->config->cluster.downing;
+	static const section_spec sec = {
+		"downing", downing_fields, COUNT(downing_fields)};
+	d->strategy = CASTY_DOWNING_KEEP_MAJORITY;
+	unsigned set = 0;
+	int      rc = read_section(ld, e, &sec, &ld->config->cluster, &set);
+	if (rc == 0 && d->strategy == CASTY_DOWNING_STATIC_QUORUM &&
+	    d->quorum_size == 0) {
+		rc = bad(ld, e, "static-quorum needs quorum_size");
+	}
+	return rc;
+}
+
 static int
 read_cluster(loader *ld, const cst_toml_value *t)
 {
@@ -856,6 +931,14 @@ read_cluster(loader *ld, const cst_toml_value *t)
 			rc = read_seeds(ld, e);
 		} else if (strcmp(e->key, "roles") == 0) {
 			rc = read_roles(ld, e);
+		} else if (strcmp(e->key, "down_after_ms") == 0 ||
+			   strcmp(e->key, "auto_down_unreachable_after") == 0) {
+			rc = bad(ld, e, "auto-down after a timeout is not "
+					"supported: on a partition each side "
+					"downs the other and two clusters go on; "
+					"use [cluster.downing] (keep-majority)");
+		} else if (strcmp(e->key, "downing") == 0) {
+			rc = read_downing(ld, e);
 		} else {
 			const section_spec *sec = find_section(
 				cluster_sections, COUNT(cluster_sections), e->key);

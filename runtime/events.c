@@ -24,11 +24,15 @@ EVENT_TYPE(casty_actor_stopped, ref, path);
 EVENT_TYPE(casty_actor_restarted, ref, path, code, reason);
 EVENT_TYPE(casty_dead_letter, recipient, reason, message_type, message);
 EVENT_TYPE(casty_unhandled_message, recipient, path, message_type, message);
+EVENT_TYPE(casty_member_joined, system, host, port, incarnation, roles);
 EVENT_TYPE(casty_member_up, system, host, port, incarnation, roles);
 EVENT_TYPE(casty_member_left, system, host, port, incarnation, roles);
+EVENT_TYPE(casty_member_downed, system, host, port, incarnation, roles);
 EVENT_TYPE(casty_member_removed, system, host, port, incarnation, roles);
 EVENT_TYPE(casty_unreachable_member, system, host, port, incarnation, roles);
 EVENT_TYPE(casty_reachable_member, system, host, port, incarnation, roles);
+EVENT_TYPE(casty_leader_changed, has_leader, system, host, port, incarnation,
+	roles);
 
 static const casty_msg_type *const kind_types[CST_EV_COUNT] = {
 	[CST_EV_ACTOR_STARTED] = &casty_actor_started__type,
@@ -36,11 +40,14 @@ static const casty_msg_type *const kind_types[CST_EV_COUNT] = {
 	[CST_EV_ACTOR_RESTARTED] = &casty_actor_restarted__type,
 	[CST_EV_DEAD_LETTER] = &casty_dead_letter__type,
 	[CST_EV_UNHANDLED] = &casty_unhandled_message__type,
+	[CST_EV_MEMBER_JOINED] = &casty_member_joined__type,
 	[CST_EV_MEMBER_UP] = &casty_member_up__type,
 	[CST_EV_MEMBER_LEFT] = &casty_member_left__type,
+	[CST_EV_MEMBER_DOWNED] = &casty_member_downed__type,
 	[CST_EV_MEMBER_REMOVED] = &casty_member_removed__type,
 	[CST_EV_UNREACHABLE_MEMBER] = &casty_unreachable_member__type,
 	[CST_EV_REACHABLE_MEMBER] = &casty_reachable_member__type,
+	[CST_EV_LEADER_CHANGED] = &casty_leader_changed__type,
 };
 
 // Events are small bursts; larger fan-outs copy the list to the heap.

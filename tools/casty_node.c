@@ -6,18 +6,26 @@
 //   PORT <port>                      once listening
 //   INCARNATION <n>                  once this node is a member
 //   EVENT <kind> <host>:<port> inc=<n> roles=<roles>
-//                                    kind: up left removed
-//                                    unreachable reachable
+//                                    kind: joined up left downed removed
+//                                    unreachable reachable leader
+//   EVENT leader none                no member can lead
 //   MEMBER <host>:<port> <status> <inc> reachable|unreachable roles=<roles>
 //   END                              after the MEMBER lines
+//   LEADER <host>:<port> <inc>       or LEADER none: the leader
 //   OK <command>, ERROR <text>       answers to commands
 //   LOG <LEVEL> <text>               the runtime's log lines
+//   DOWNED                           this node was downed: it exits 3
 //
 // <roles> is the member's roles, sorted and comma-separated, empty for
-// none (a role has no space or comma: include/casty/config.h).
+// none (a role has no space or comma: include/casty/config.h). With
+// --stamp every line starts with the CLOCK_MONOTONIC time in
+// milliseconds and a space, which the fault-injection harness
+// (tests/chaos) reads to time what each node saw.
 //
-// Commands on stdin, one per line: members, leave, quit. End of input,
-// SIGTERM and SIGINT are a quit too: the node stops and exits 0.
+// Commands on stdin, one per line: members, leader, leave, quit. End of
+// input, SIGTERM and SIGINT are a quit too: the node stops and exits 0.
+// A node its cluster downs (the split-brain resolver kept another side)
+// prints DOWNED, stops and exits 3: start it again to rejoin.
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -31,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <casty/casty.h>
@@ -57,8 +66,13 @@ static const char usage[] =
 	"  --secret STRING          the cluster's shared secret\n"
 	"  --secret-file FILE       the secret: the file's bytes, without a\n"
 	"                           final newline\n"
-	"  --down-after-ms N        down members unreachable this long (0:\n"
-	"                           never)\n"
+	"  --downing STRATEGY       split-brain resolver: off, keep-majority,\n"
+	"                           static-quorum, keep-oldest, down-all (off)\n"
+	"  --stable-after-ms N      decide once the view is stable this long\n"
+	"                           (0: by cluster size, 7 s up to 5 nodes)\n"
+	"  --quorum-size N          static-quorum's quorum\n"
+	"  --down-all-when-unstable on|off   (on)\n"
+	"  --down-if-alone on|off   keep-oldest's rule (on)\n"
 	"  --gossip-ms N            gossip interval\n"
 	"  --heartbeat-ms N         heartbeat interval\n"
 	"  --check-ms N             availability check interval\n"
@@ -68,12 +82,15 @@ static const char usage[] =
 	"  --first-estimate-ms N    first heartbeat interval estimate\n"
 	"  --workers N              worker threads (0: one per CPU)\n"
 	"  --log LEVEL              debug, info, warn, error or off (info)\n"
+	"  --stamp                  start every line with the monotonic time\n"
+	"                           in milliseconds\n"
 	"  --help                   this text\n";
 
 // stdout is written by the main thread and by the log sink (any thread);
 // one lock keeps every line whole. Recursive: the MEMBER block holds it
 // around its say calls.
 static pthread_mutex_t out_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+static bool            stamp; // --stamp
 
 static void __attribute__((format(printf, 1, 2)))
 say(const char *fmt, ...)
@@ -81,6 +98,12 @@ say(const char *fmt, ...)
 	va_list ap;
 	va_start(ap, fmt);
 	pthread_mutex_lock(&out_lock);
+	if (stamp) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		printf("%lld ", (long long)ts.tv_sec * 1000 +
+					ts.tv_nsec / 1000000);
+	}
 	vprintf(fmt, ap);
 	putchar('\n');
 	fflush(stdout);
@@ -173,6 +196,15 @@ read_secret(const char *path, char *buf)
 	return n;
 }
 
+static bool
+parse_switch(const char *opt, const char *s)
+{
+	if (strcmp(s, "on") != 0 && strcmp(s, "off") != 0) {
+		bad_usage("%s: '%s' is not on or off", opt, s);
+	}
+	return strcmp(s, "on") == 0;
+}
+
 static casty_log_level
 parse_level(const char *s)
 {
@@ -199,8 +231,9 @@ static void
 parse_args(int argc, char **argv, node_args *a)
 {
 	enum { NAME = 256, HOST, PORT, SEED, ROLE, SECRET, SECRET_FILE, DOWN,
-		GOSSIP, HEARTBEAT, CHECK, THRESHOLD, MIN_STD, PAUSE, FIRST,
-		WORKERS, LOG, HELP };
+		DOWNING, STABLE, QUORUM, UNSTABLE, ALONE, GOSSIP, HEARTBEAT,
+		CHECK, THRESHOLD, MIN_STD, PAUSE, FIRST, WORKERS, LOG, STAMP,
+		HELP };
 	static const struct option longopts[] = {
 		{"name", required_argument, NULL, NAME},
 		{"host", required_argument, NULL, HOST},
@@ -210,6 +243,11 @@ parse_args(int argc, char **argv, node_args *a)
 		{"secret", required_argument, NULL, SECRET},
 		{"secret-file", required_argument, NULL, SECRET_FILE},
 		{"down-after-ms", required_argument, NULL, DOWN},
+		{"downing", required_argument, NULL, DOWNING},
+		{"stable-after-ms", required_argument, NULL, STABLE},
+		{"quorum-size", required_argument, NULL, QUORUM},
+		{"down-all-when-unstable", required_argument, NULL, UNSTABLE},
+		{"down-if-alone", required_argument, NULL, ALONE},
 		{"gossip-ms", required_argument, NULL, GOSSIP},
 		{"heartbeat-ms", required_argument, NULL, HEARTBEAT},
 		{"check-ms", required_argument, NULL, CHECK},
@@ -219,6 +257,7 @@ parse_args(int argc, char **argv, node_args *a)
 		{"first-estimate-ms", required_argument, NULL, FIRST},
 		{"workers", required_argument, NULL, WORKERS},
 		{"log", required_argument, NULL, LOG},
+		{"stamp", no_argument, NULL, STAMP},
 		{"help", no_argument, NULL, HELP},
 		{NULL, 0, NULL, 0},
 	};
@@ -274,8 +313,33 @@ parse_args(int argc, char **argv, node_args *a)
 			o->secret_len = read_secret(optarg, a->secret);
 			break;
 		case DOWN:
-			o->down_after_ms = parse_u64(name, optarg,
-				UINT32_MAX);
+			bad_usage("--down-after-ms is gone: downing after a "
+				  "timeout lets both sides of a partition down "
+				  "each other and go on as two clusters; use "
+				  "--downing keep-majority");
+		case DOWNING:
+			if (casty_downing_strategy_parse(optarg,
+				    &o->downing.strategy) != CASTY_OK) {
+				bad_usage("--downing: '%s' is not off, "
+					  "keep-majority, static-quorum, "
+					  "keep-oldest or down-all",
+					optarg);
+			}
+			break;
+		case STABLE:
+			o->downing.stable_after =
+				(double)parse_u64(name, optarg, 86400000) / 1000;
+			break;
+		case QUORUM:
+			o->downing.quorum_size =
+				(uint32_t)parse_u64(name, optarg, 1024);
+			break;
+		case UNSTABLE:
+			o->downing.down_all_when_unstable =
+				parse_switch(name, optarg);
+			break;
+		case ALONE:
+			o->downing.down_if_alone = parse_switch(name, optarg);
 			break;
 		case GOSSIP:
 			o->gossip.interval = parse_positive(name, optarg) / 1000;
@@ -310,6 +374,9 @@ parse_args(int argc, char **argv, node_args *a)
 		case LOG:
 			a->log_level = parse_level(optarg);
 			break;
+		case STAMP:
+			stamp = true;
+			break;
 		case HELP:
 			fputs(usage, stdout);
 			exit(0);
@@ -334,8 +401,10 @@ parse_args(int argc, char **argv, node_args *a)
 
 // ---- Membership events ----
 
-CASTY_PROTOCOL(MemberEvents, casty_member_up, casty_member_left,
-	casty_member_removed, casty_unreachable_member, casty_reachable_member);
+CASTY_PROTOCOL(MemberEvents, casty_member_joined, casty_member_up,
+	casty_member_left, casty_member_downed, casty_member_removed,
+	casty_unreachable_member, casty_reachable_member,
+	casty_leader_changed);
 
 // The printer actor hands each event to the main thread as one record
 // through this pipe (one write, below PIPE_BUF, so whole): the main
@@ -367,11 +436,14 @@ CASTY_HANDLER(printer_receive, void)
 		memcpy(r.roles, e->roles, sizeof r.roles);                    \
 		break;                                                        \
 	}
+		EVENT_CASE(casty_member_joined, "joined")
 		EVENT_CASE(casty_member_up, "up")
 		EVENT_CASE(casty_member_left, "left")
+		EVENT_CASE(casty_member_downed, "downed")
 		EVENT_CASE(casty_member_removed, "removed")
 		EVENT_CASE(casty_unreachable_member, "unreachable")
 		EVENT_CASE(casty_reachable_member, "reachable")
+		EVENT_CASE(casty_leader_changed, "leader")
 #undef EVENT_CASE
 	}
 	if (write(event_pipe[1], &r, sizeof r) != (ssize_t)sizeof r) {
@@ -396,6 +468,7 @@ typedef struct node {
 	casty_cluster *cluster;
 	const char    *host;
 	bool           member; // INCARNATION printed
+	bool           downed; // its own downed event came
 	// Writes are whole records and the buffer holds whole records, so
 	// reads return whole ones; a tail would wait here for its rest.
 	uint8_t events[16 * sizeof(event_record)];
@@ -508,8 +581,17 @@ relay_events(node *nd)
 		    strcmp(e.host, nd->host) == 0) {
 			print_incarnation(nd, e.incarnation);
 		}
-		say("EVENT %s %s:%u inc=%" PRIu64 " roles=%s", e.kind, e.host,
-			e.port, e.incarnation, e.roles);
+		if (e.port == 0) {
+			say("EVENT %s none", e.kind); // no leader
+		} else {
+			say("EVENT %s %s:%u inc=%" PRIu64 " roles=%s", e.kind,
+				e.host, e.port, e.incarnation, e.roles);
+		}
+		if (strcmp(e.kind, "downed") == 0 &&
+		    e.port == casty_cluster_port(nd->cluster) &&
+		    strcmp(e.host, nd->host) == 0) {
+			nd->downed = true;
+		}
 	}
 	nd->nevents -= used;
 	memmove(nd->events, nd->events + used, nd->nevents);
@@ -522,6 +604,14 @@ command(node *nd, const char *line)
 {
 	if (strcmp(line, "members") == 0) {
 		print_members(nd);
+	} else if (strcmp(line, "leader") == 0) {
+		casty_member_info l;
+		if (casty_cluster_leader(nd->cluster, &l) == CASTY_OK) {
+			say("LEADER %s:%u %" PRIu64, l.host, l.port,
+				l.incarnation);
+		} else {
+			say("LEADER none");
+		}
 	} else if (strcmp(line, "leave") == 0) {
 		int rc = casty_cluster_leave(nd->cluster);
 		if (rc == CASTY_OK) {
@@ -557,6 +647,9 @@ serve(node *nd, int sigfd)
 		}
 		if (p[1].revents != 0) {
 			(void)relay_events(nd);
+			if (nd->downed) {
+				return;
+			}
 		}
 		if (p[2].revents != 0) {
 			return; // SIGTERM or SIGINT: a quit
@@ -625,20 +718,14 @@ main(int argc, char **argv)
 	MemberEvents_ref printer;
 	rc = casty_spawn(nd.sys, MemberEvents,
 		casty_receive(printer_receive, NULL, 0), "printer", &printer);
-	if (rc == CASTY_OK) {
-		rc = casty_subscribe(nd.sys, printer, casty_member_up);
-	}
-	if (rc == CASTY_OK) {
-		rc = casty_subscribe(nd.sys, printer, casty_member_left);
-	}
-	if (rc == CASTY_OK) {
-		rc = casty_subscribe(nd.sys, printer, casty_member_removed);
-	}
-	if (rc == CASTY_OK) {
-		rc = casty_subscribe(nd.sys, printer, casty_unreachable_member);
-	}
-	if (rc == CASTY_OK) {
-		rc = casty_subscribe(nd.sys, printer, casty_reachable_member);
+	const casty_msg_type *const events[] = {&casty_member_joined__type,
+		&casty_member_up__type, &casty_member_left__type,
+		&casty_member_downed__type, &casty_member_removed__type,
+		&casty_unreachable_member__type, &casty_reachable_member__type,
+		&casty_leader_changed__type};
+	for (size_t i = 0; rc == CASTY_OK && i < sizeof events / sizeof *events;
+	     i++) {
+		rc = casty_subscribe_type(nd.sys, printer.ref, events[i]);
 	}
 	if (rc == CASTY_OK) {
 		rc = casty_cluster_start(nd.sys, &a.cluster, &nd.cluster);
@@ -657,6 +744,9 @@ main(int argc, char **argv)
 	check_member(&nd); // a founder may be up already
 
 	serve(&nd, sigfd);
+	if (nd.downed) {
+		say("DOWNED");
+	}
 
 	casty_cluster_stop(nd.cluster);
 	nd.cluster = NULL; // freed: the last relay reads no members
@@ -667,5 +757,5 @@ main(int argc, char **argv)
 	close(event_pipe[0]);
 	close(event_pipe[1]);
 	close(sigfd);
-	return 0;
+	return nd.downed ? 3 : 0;
 }

@@ -5,8 +5,9 @@
  * it: it listens on host:port, joins through the seed nodes and from then
  * on keeps the membership by gossip, with heartbeats and a phi accrual
  * failure detector watching the other members (Akka's model: a leader,
- * chosen without an election, moves members up, out and, with
- * down_after_ms, downs the ones unreachable for too long).
+ * chosen without an election, moves members up and out; a split-brain
+ * resolver, when options.downing names a strategy, downs the members
+ * that cannot be reached, on one side of a partition only).
  *
  *     casty_cluster_options o;
  *     casty_cluster_options_init(&o);
@@ -22,9 +23,22 @@
  * Changes of membership are published on the system event stream as the
  * events below (casty_subscribe(sys, ref, casty_member_up)).
  *
- * Joining: a node with no seed nodes, or whose first seed is its own
- * host:port, founds the cluster (joins itself). Any other node asks every
- * seed to let it join, once per gossip interval, until it is a member.
+ * Joining: a node with no seed nodes founds the cluster (joins itself).
+ * A node whose first seed is its own host:port founds it too, but only
+ * once every other seed has answered that it is not a member yet, or 5 s
+ * have passed without an answer: a first seed restarted while the others
+ * still run rejoins them rather than found a second cluster. Any other
+ * node asks every seed to let it join, once per gossip interval, until it
+ * is a member.
+ *
+ * Reachability and partitions: a member is unreachable while some member
+ * cannot hear it (a node never counts itself unreachable), and reachable
+ * again once every member that could not hear it does again; after a
+ * partition heals the cluster converges by itself. Which members are
+ * down is not decided by a timeout (it splits the brain: each side downs
+ * the other and goes on alone) but by options.downing (config.h), which
+ * keeps at most one side: the rest down themselves, publish
+ * casty_member_downed about themselves and fall silent.
  *
  * Roles (Akka's cluster roles): a node may name what it is for,
  * "backend" or "worker" (options.roles, [cluster] roles in casty.toml).
@@ -74,8 +88,8 @@ typedef struct casty_cluster_options {
 	casty_gossip_config           gossip;
 	casty_heartbeat_config        heartbeat;
 	casty_failure_detector_config failure_detector;
-	// The leader downs a member unreachable for this long (0: never).
-	uint64_t down_after_ms;
+	// The split-brain resolver (config.h); off by default.
+	casty_downing_config downing;
 	// > 0: casty_cluster_start returns once this many members are up
 	// (this node included), or fails after quorum_timeout_ms.
 	uint32_t required_quorum;
@@ -97,16 +111,17 @@ typedef struct casty_cluster_options {
 /**
  * casty_cluster_options_init fills *o with the defaults of casty.toml's
  * [cluster] tables (gossip 1 s, fanout 3; heartbeat 0.5 s, checks every
- * 2 s; phi threshold 8, 200 samples, min std 100 ms, pause 0, first
- * estimate 1 s), host 127.0.0.1, port 0, no seeds, no secret, no
- * auto-down, no quorum, no roles, 64 pending messages per node.
+ * 0.5 s; phi threshold 8, 200 samples, min std 100 ms, pause 1.5 s, first
+ * estimate 1 s; downing off, down_all_when_unstable and down_if_alone
+ * on), host 127.0.0.1, port 0, no seeds, no secret, no quorum, no roles,
+ * 64 pending messages per node.
  */
 CASTY_API void casty_cluster_options_init(casty_cluster_options *o);
 
 /**
  * casty_cluster_options_from_config fills *o from casty.toml: the
- * defaults above, then [cluster] roles, gossip, heartbeat and the failure
- * detector, [transport] max_pending_per_path as max_pending_per_node,
+ * defaults above, then [cluster] roles, gossip, heartbeat, the failure
+ * detector and downing, [transport] max_pending_per_path as max_pending_per_node,
  * and, when [cluster] gives a host, host, port and seed nodes (seeds and
  * roles point into config, which must outlive casty_cluster_start).
  * Values set in code afterwards win. Thread: any.
@@ -132,7 +147,8 @@ typedef struct casty_member_info {
 	uint64_t incarnation; // drawn anew at every start of a node
 	casty_member_status status;
 	uint32_t            up_number; // 1, 2, ... in the order they came up
-	bool                reachable; // no member finds it unreachable
+	// No member finds it unreachable (always true of this node itself).
+	bool                reachable;
 	uint32_t            nroles;
 	char roles[CASTY_ROLES_MAX][CASTY_ROLE_MAX]; // sorted, distinct
 } casty_member_info;
@@ -148,7 +164,7 @@ CASTY_API bool casty_member_has_role(
  * casty_cluster_start starts the cluster node of sys: the transport and
  * one internal root actor, "_cluster", that owns the membership. Returns
  * CASTY_OK with *out set; -EINVAL (bad options: a bad role, too many
- * roles, ...), -EADDRINUSE and the like from binding, -ENOMEM,
+ * roles, static-quorum without a quorum_size, ...), -EADDRINUSE and the like from binding, -ENOMEM,
  * CASTY_ESTOPPED (sys is stopping) or, with required_quorum, -ETIMEDOUT
  * (the node is then stopped again). Nothing is left behind on failure.
  * Thread: any but a worker. Blocks: while waiting for the quorum.
@@ -169,6 +185,16 @@ CASTY_API uint16_t casty_cluster_port(const casty_cluster *c);
  */
 CASTY_API int casty_cluster_members(
 	casty_cluster *c, casty_member_info *out, size_t cap, size_t *n);
+
+/**
+ * casty_cluster_leader copies the leader, as this node sees it, into
+ * *out: the first member by address among the reachable up (or leaving)
+ * ones, which every node computes alike from the same view. Returns
+ * CASTY_OK, -ENOENT (no leader: not a member yet, or every member is
+ * unreachable or gone) or -EINVAL. casty_leader_changed (events.h) tells
+ * when it changes. Thread: any. Blocks: briefly, on the lock.
+ */
+CASTY_API int casty_cluster_leader(casty_cluster *c, casty_member_info *out);
 
 /**
  * casty_cluster_leave starts a graceful leave: the node becomes leaving,
@@ -207,7 +233,7 @@ CASTY_API int casty_register_type(const casty_msg_type *type);
 /**
  * casty_cluster_stop stops the cluster actor, closes every connection and
  * frees c. Without a leave first, the others find the node unreachable
- * and, with down_after_ms, down and remove it. Call it before
+ * and, with a downing strategy, down and remove it. Call it before
  * casty_system_destroy. NULL is a no-op. Thread: any but a worker.
  * Blocks: until the actor has stopped and the transport is gone.
  */

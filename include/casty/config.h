@@ -61,20 +61,86 @@ typedef struct casty_gossip_config {
 	uint32_t fanout;   // 3
 } casty_gossip_config;
 
-/** [cluster.heartbeat] */
+/**
+ * [cluster.heartbeat]. Casty checks every 2 s; casty checks as often as
+ * it sends, so that a crash is noticed within 3.5 s rather than 4.5 s.
+ */
 typedef struct casty_heartbeat_config {
 	double interval;                    // 0.5 s
-	double availability_check_interval; // 2.0 s
+	double availability_check_interval; // 0.5 s
 } casty_heartbeat_config;
 
-/** [cluster.failure_detector]: the phi accrual detector. */
+/**
+ * [cluster.failure_detector]: the phi accrual detector. Casty allows no
+ * pause at all, which marks a member unreachable about 1 s after its last
+ * heartbeat, and so for any stall of a second (a GC, a loaded machine, a
+ * SIGSTOP); casty allows 1.5 s, as the cluster reference proposes (about
+ * 2.5 s of silence before a member is unreachable).
+ */
 typedef struct casty_failure_detector_config {
 	double   threshold;                     // 8.0
 	uint32_t max_sample_size;               // 200
 	double   min_std_deviation_ms;          // 100.0
-	double   acceptable_heartbeat_pause_ms; // 0.0
+	double   acceptable_heartbeat_pause_ms; // 1500.0
 	double   first_heartbeat_estimate_ms;   // 1000.0
 } casty_failure_detector_config;
+
+/**
+ * casty_downing_strategy is how a cluster decides, on its own, to down
+ * members it cannot reach (Akka's split-brain resolver). Each side of a
+ * partition applies the same rule to the same last known membership, so
+ * that at most one side stays up: the others down themselves (their nodes
+ * stop taking part and publish casty_member_downed about themselves).
+ */
+typedef enum casty_downing_strategy {
+	CASTY_DOWNING_OFF = 0, // nobody is downed unless told to
+	// "keep-majority": the side with more than half of the up members
+	// stays; on a tie, the side with the lowest address; when no side
+	// has a majority (three or more sides), every side downs itself.
+	CASTY_DOWNING_KEEP_MAJORITY,
+	// "static-quorum": a side with at least quorum_size up members
+	// stays. A cluster never grows past 2 * quorum_size - 1 members
+	// (joins beyond are refused), or both halves could have a quorum.
+	CASTY_DOWNING_STATIC_QUORUM,
+	// "keep-oldest": the side with the oldest member stays; with
+	// down_if_alone, an oldest member cut off alone downs itself and
+	// the rest stay.
+	CASTY_DOWNING_KEEP_OLDEST,
+	// "down-all": every member is downed once any is unreachable.
+	CASTY_DOWNING_DOWN_ALL,
+} casty_downing_strategy;
+
+/**
+ * casty_downing_strategy_name names a strategy as casty.toml spells it
+ * ("off", "keep-majority", "static-quorum", "keep-oldest", "down-all";
+ * "?" for others). casty_downing_strategy_parse does the reverse:
+ * CASTY_OK, or -EINVAL for an unknown name. Thread: any.
+ */
+CASTY_API const char *casty_downing_strategy_name(casty_downing_strategy s);
+CASTY_API int casty_downing_strategy_parse(
+	const char *name, casty_downing_strategy *out);
+
+/**
+ * [cluster.downing]. Decisions are made by the leader of each side, and
+ * only after the membership and reachability it sees have not changed
+ * for stable_after; members that are unreachable through some links but
+ * not others (a one-way link, a node bridging two halves) are downed
+ * whatever the strategy. There is no "down after a timeout" rule: it lets
+ * both sides of a partition down each other and go on as two clusters.
+ */
+typedef struct casty_downing_config {
+	casty_downing_strategy strategy; // off; keep-majority once the
+	                                 // [cluster.downing] table exists
+	// Seconds; 0: sized for the cluster as Akka recommends: 7 s up to 5
+	// members, 10 s up to 10, 13 s, 17 s, 20 s up to 100, 30 s beyond.
+	double stable_after;
+	// When the view keeps changing for stable_after plus 3/4 of it (at
+	// least 4 s more) while members are unreachable, down every member
+	// rather than wait forever. true by default.
+	bool     down_all_when_unstable;
+	uint32_t quorum_size;   // static-quorum: required, >= 1
+	bool     down_if_alone; // keep-oldest: true by default
+} casty_downing_config;
 
 #define CASTY_HOST_MAX 256
 
@@ -94,8 +160,8 @@ typedef struct casty_node_address {
 
 /**
  * [cluster]: enabled when the table gives a host (then port is
- * required). The roles and the gossip, heartbeat and failure-detector
- * tables are read even without a host.
+ * required). The roles and the gossip, heartbeat, failure-detector and
+ * downing tables are read even without a host.
  */
 typedef struct casty_cluster_config {
 	bool                          enabled;
@@ -108,6 +174,7 @@ typedef struct casty_cluster_config {
 	casty_gossip_config           gossip;
 	casty_heartbeat_config        heartbeat;
 	casty_failure_detector_config failure_detector;
+	casty_downing_config          downing;
 } casty_cluster_config;
 
 /** casty_actor_config is what the file says about one actor. */

@@ -101,6 +101,16 @@ CASTY_API extern const casty_msg_type casty_unhandled_message__type;
  */
 CASTY_API bool casty_roles_contain(const char *roles, const char *role);
 
+/** casty_member_joined: the member has asked to join and is joining. */
+typedef struct casty_member_joined {
+	char     system[64];
+	char     host[256];
+	unsigned port;
+	uint64_t incarnation;
+	char     roles[CASTY_ROLES_TEXT_MAX];
+} casty_member_joined;
+CASTY_API extern const casty_msg_type casty_member_joined__type;
+
 /** casty_member_up: the leader has moved the member up. */
 typedef struct casty_member_up {
 	char     system[64];
@@ -120,6 +130,22 @@ typedef struct casty_member_left {
 	char     roles[CASTY_ROLES_TEXT_MAX];
 } casty_member_left;
 CASTY_API extern const casty_msg_type casty_member_left__type;
+
+/**
+ * casty_member_downed: the member is down: the split-brain resolver (or
+ * a restart of its node) took it out, and the leader removes it next.
+ * Published about this node itself when its own side has downed itself:
+ * its part in the cluster is over; stop it, and start the process again
+ * to rejoin as a new incarnation.
+ */
+typedef struct casty_member_downed {
+	char     system[64];
+	char     host[256];
+	unsigned port;
+	uint64_t incarnation;
+	char     roles[CASTY_ROLES_TEXT_MAX];
+} casty_member_downed;
+CASTY_API extern const casty_msg_type casty_member_downed__type;
 
 /** casty_member_removed: the member is gone from the cluster for good. */
 typedef struct casty_member_removed {
@@ -150,6 +176,22 @@ typedef struct casty_reachable_member {
 	char     roles[CASTY_ROLES_TEXT_MAX];
 } casty_reachable_member;
 CASTY_API extern const casty_msg_type casty_reachable_member__type;
+
+/**
+ * casty_leader_changed: the leader, as this node sees it, is another
+ * member, or (has_leader false, the rest empty) there is none: every
+ * member is unreachable or gone. The leader is the first reachable up
+ * member by address (cluster.h).
+ */
+typedef struct casty_leader_changed {
+	bool     has_leader;
+	char     system[64];
+	char     host[256];
+	unsigned port;
+	uint64_t incarnation;
+	char     roles[CASTY_ROLES_TEXT_MAX];
+} casty_leader_changed;
+CASTY_API extern const casty_msg_type casty_leader_changed__type;
 
 /** casty_dead_letter_reason_name names a reason ("stopped", ...). */
 CASTY_API const char *casty_dead_letter_reason_name(int reason);

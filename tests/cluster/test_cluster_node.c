@@ -168,10 +168,11 @@ fast_options(casty_cluster_options *o)
 	o->failure_detector.min_std_deviation_ms = 50;
 	o->failure_detector.first_heartbeat_estimate_ms = 100;
 	// Generous for sanitizer builds on a busy machine: a false suspicion
-	// would stall convergence, and auto-down would then remove a live
+	// would stall convergence, and downing would then remove a live
 	// node.
 	o->failure_detector.acceptable_heartbeat_pause_ms = 500;
-	o->down_after_ms = 1000;
+	o->downing.strategy = CASTY_DOWNING_KEEP_MAJORITY;
+	o->downing.stable_after = 1.0;
 	o->secret = "good secret";
 	o->secret_len = strlen("good secret");
 }

@@ -58,7 +58,7 @@ teardown(void)
 
 // Fast timings, with a failure detector generous enough for sanitizer
 // builds on a busy machine: a false suspicion would stall convergence,
-// and with auto-down remove a live node.
+// and with downing remove a live node.
 #define FAST_TIMINGS                                                          \
 	"--gossip-ms", "100", "--heartbeat-ms", "100", "--check-ms", "100",   \
 	    "--min-std-ms", "100", "--first-estimate-ms", "200",              \
@@ -67,20 +67,27 @@ teardown(void)
 // Starts node i with --role for each of roles (NULL-terminated, NULL:
 // none), and waits for its PORT line. seed < 0: it founds the cluster;
 // else node seed is its seed, at the port that node printed. port 0:
-// any. down_after_ms 0: no auto-down.
+// any. stable_after_ms 0: no downing, else keep-majority once the view
+// has been stable that long.
 static void
 start_with_roles(int i, int seed, const char *secret, unsigned port,
-	unsigned down_after_ms, char *const *roles)
+	unsigned stable_after_ms, char *const *roles)
 {
-	char port_arg[16], seed_arg[64], down_arg[16];
+	char port_arg[16], seed_arg[64], stable_arg[16];
 	snprintf(port_arg, sizeof port_arg, "%u", port);
-	snprintf(down_arg, sizeof down_arg, "%u", down_after_ms);
+	snprintf(stable_arg, sizeof stable_arg, "%u", stable_after_ms);
 	char *argv[48] = {(char *)np_node_binary(), "--name", CLUSTER, "--host",
 		HOST, "--port", port_arg, "--secret", (char *)secret,
-		"--down-after-ms", down_arg, FAST_TIMINGS};
+		FAST_TIMINGS};
 	size_t n = 0;
 	while (argv[n] != NULL) {
 		n++;
+	}
+	if (stable_after_ms != 0) {
+		argv[n++] = "--downing";
+		argv[n++] = "keep-majority";
+		argv[n++] = "--stable-after-ms";
+		argv[n++] = stable_arg;
 	}
 	if (seed >= 0) {
 		snprintf(seed_arg, sizeof seed_arg, "%s:%u", HOST, node[seed].port);
@@ -98,9 +105,9 @@ start_with_roles(int i, int seed, const char *secret, unsigned port,
 
 static void
 start(int i, int seed, const char *secret, unsigned port,
-	unsigned down_after_ms)
+	unsigned stable_after_ms)
 {
-	start_with_roles(i, seed, secret, port, down_after_ms, NULL);
+	start_with_roles(i, seed, secret, port, stable_after_ms, NULL);
 }
 
 // Waits until node who has printed the event kind about the member
@@ -120,12 +127,12 @@ expect_event(int who, const char *kind, int about)
 // Nodes 0, 1 and 2, node 0 the seed of the others, each seeing all three
 // up.
 static void
-form_three(unsigned down_after_ms)
+form_three(unsigned stable_after_ms)
 {
-	start(0, -1, SECRET, 0, down_after_ms);
+	start(0, -1, SECRET, 0, stable_after_ms);
 	np_wait_incarnation(&node[0]);
-	start(1, 0, SECRET, 0, down_after_ms);
-	start(2, 0, SECRET, 0, down_after_ms);
+	start(1, 0, SECRET, 0, stable_after_ms);
+	start(2, 0, SECRET, 0, stable_after_ms);
 	np_wait_incarnation(&node[1]);
 	np_wait_incarnation(&node[2]);
 	for (int who = 0; who < 3; who++) {
@@ -240,8 +247,8 @@ Test(cluster_processes, roles_given_with_role_are_seen_by_every_node,
 Test(cluster_processes, a_killed_node_is_removed_and_rejoins_with_a_new_incarnation,
 	.init = setup, .fini = teardown)
 {
-	const unsigned down_after_ms = 2000;
-	form_three(down_after_ms);
+	const unsigned stable_after_ms = 2000;
+	form_three(stable_after_ms);
 	unsigned port = node[2].port;
 	uint64_t old = node[2].incarnation;
 	np_kill(&node[2]);
@@ -255,7 +262,7 @@ Test(cluster_processes, a_killed_node_is_removed_and_rejoins_with_a_new_incarnat
 
 	// The same port again: a new incarnation, up everywhere.
 	np_cleanup(&node[2], 1);
-	start(2, 0, SECRET, port, down_after_ms);
+	start(2, 0, SECRET, port, stable_after_ms);
 	cr_assert(eq(u32, node[2].port, port));
 	np_wait_incarnation(&node[2]);
 	cr_assert(ne(u64, node[2].incarnation, old));

@@ -51,7 +51,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	check_join(data, size);
 	const char *why = NULL;
-	if (cst_gossip_decode(data, size, 1000, &decoded, &why) != 0) {
+	if (cst_gossip_decode(data, size, &decoded, &why) != 0) {
 		if (why == NULL || decoded.nmembers != 0) {
 			abort(); // a failure must say why and leave no state
 		}
@@ -62,7 +62,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	// wider integer forms than msgpuck writes.)
 	int64_t n = cst_gossip_encode(&decoded, again, sizeof(again));
 	if (n < 0 || (size_t)n > size ||
-	    cst_gossip_decode(again, (size_t)n, 1000, &redecoded, NULL) != 0 ||
+	    cst_gossip_decode(again, (size_t)n, &redecoded, NULL) != 0 ||
 	    !cst_member_table_equal(&decoded, &redecoded)) {
 		abort();
 	}
@@ -71,17 +71,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    !cst_member_table_equal(&merged, &decoded)) {
 		abort(); // merge is idempotent
 	}
-	(void)cst_member_table_leader(&decoded);
+	(void)cst_member_table_leader(&decoded, NULL);
 	for (uint32_t i = 0; i < decoded.nmembers; i++) {
 		(void)cst_member_table_converged(
 		    &decoded, &decoded.member[i].address);
 	}
 	cst_member_table_init(&merged);
-	cst_member_events_diff(&merged, &decoded, &events);
+	cst_member_events_diff(&merged, &decoded, NULL, &events);
 	if (decoded.nmembers > 0) {
-		cst_leader_policy policy = {.down_after_ms = 1};
 		cst_member_table_leader_actions(
-		    &decoded, &decoded.member[0].address, 5000, &policy);
+		    &decoded, &decoded.member[0].address);
 	}
 	return 0;
 }

@@ -164,7 +164,21 @@ Test(config, the_readme_minimal_file_and_no_file_are_the_api_defaults)
 	cr_assert(eq(dbl, cl->gossip.interval, 1.0));
 	cr_assert(eq(u32, cl->gossip.fanout, 3));
 	cr_assert(eq(dbl, cl->heartbeat.interval, 0.5));
+	cr_assert(eq(dbl, cl->heartbeat.availability_check_interval, 0.5));
 	cr_assert(eq(dbl, cl->failure_detector.threshold, 8.0));
+	cr_assert(eq(dbl, cl->failure_detector.acceptable_heartbeat_pause_ms,
+		1500.0));
+	cr_assert(eq(int, cl->downing.strategy, CASTY_DOWNING_OFF));
+	// The same as the programmatic defaults.
+	casty_cluster_options o;
+	casty_cluster_options_init(&o);
+	cr_assert(eq(int, memcmp(&o.downing, &cl->downing, sizeof o.downing),
+		0));
+	cr_assert(eq(int, memcmp(&o.failure_detector, &cl->failure_detector,
+				  sizeof o.failure_detector),
+		0));
+	cr_assert(eq(int,
+		memcmp(&o.heartbeat, &cl->heartbeat, sizeof o.heartbeat), 0));
 	casty_config_free(c);
 
 	c = parse_ok("");
@@ -193,6 +207,42 @@ Test(config, every_remaining_key)
 	cr_assert(not(a.has_mailbox));
 	cr_assert(not(a.has_supervision));
 	casty_config_free(c);
+}
+
+Test(config, the_downing_table_turns_the_resolver_on)
+{
+	casty_config *c = parse_ok("[cluster.downing]\n");
+	const casty_downing_config *d = &casty_config_cluster(c)->downing;
+	cr_assert(eq(int, d->strategy, CASTY_DOWNING_KEEP_MAJORITY));
+	cr_assert(eq(dbl, d->stable_after, 0.0)); // sized by the cluster
+	cr_assert(d->down_all_when_unstable);
+	cr_assert(d->down_if_alone);
+	casty_config_free(c);
+
+	c = parse_ok("[cluster.downing]\nstrategy = \"static-quorum\"\n"
+		     "quorum_size = 3\nstable_after = 5.5\n"
+		     "down_all_when_unstable = false\n");
+	d = &casty_config_cluster(c)->downing;
+	cr_assert(eq(int, d->strategy, CASTY_DOWNING_STATIC_QUORUM));
+	cr_assert(eq(u32, d->quorum_size, 3));
+	cr_assert(eq(dbl, d->stable_after, 5.5));
+	cr_assert(not(d->down_all_when_unstable));
+	casty_cluster_options o;
+	casty_cluster_options_from_config(c, &o);
+	cr_assert(eq(int, o.downing.strategy, CASTY_DOWNING_STATIC_QUORUM));
+	casty_config_free(c);
+
+	const char *names[] = {"off", "keep-majority", "static-quorum",
+		"keep-oldest", "down-all"};
+	for (int i = 0; i < 5; i++) {
+		casty_downing_strategy s;
+		cr_assert(eq(int, casty_downing_strategy_parse(names[i], &s), 0));
+		cr_assert(eq(int, (int)s, i));
+		cr_assert(eq(str, (char *)casty_downing_strategy_name(s),
+			(char *)names[i]));
+	}
+	cr_assert(eq(int, casty_downing_strategy_parse("auto-down", NULL),
+		-EINVAL));
 }
 
 Test(config, overrides_are_field_by_field_and_first_match_wins)
@@ -257,6 +307,14 @@ Test(config, strict_errors_name_file_line_column_and_key)
 	expect_error("[cluster]\nhost = \"h\"\nport = 1\nseed_nodes = "
 		     "[\"a:0\"]\n",
 		4, 1, "cluster.seed_nodes", "port");
+	expect_error("[cluster.downing]\nstrategy = \"auto-down\"\n", 2, 1,
+		"cluster.downing.strategy", "is not one of");
+	expect_error("[cluster.downing]\nstrategy = \"static-quorum\"\n", 1, 10,
+		"cluster.downing", "needs quorum_size");
+	expect_error("[cluster.downing]\ndown_if_alone = 1\n", 2, 1,
+		"cluster.downing.down_if_alone", "boolean");
+	expect_error("[cluster]\ndown_after_ms = 10000\n", 2, 1,
+		"cluster.down_after_ms", "two clusters");
 	expect_error("[cluster]\nroles = [1]\n", 2, 1, "cluster.roles",
 		"non-empty string");
 	expect_error("[cluster]\nroles = [\"a,b\"]\n", 2, 1, "cluster.roles",
