@@ -334,7 +334,11 @@ cst_downing_decide(const casty_downing_config *cfg, const cst_member_table *t,
 	}
 	cst_member_set cycle, seen_through;
 	indirectly_connected(&v, &cycle, &seen_through);
-	if (set_empty(&cycle) && set_empty(&seen_through)) {
+	// down-all keeps no side, so no link needs telling apart: keeping
+	// the members that are not indirectly connected would leave them
+	// running as a cluster while everyone else restarts.
+	if (cfg->strategy == CASTY_DOWNING_DOWN_ALL ||
+	    (set_empty(&cycle) && set_empty(&seen_through))) {
 		cst_downing_decision d = strategy(cfg, &v);
 		nodes_to_down(&v, d, down);
 		return d;
@@ -419,26 +423,41 @@ cst_downing_tick(cst_downing *d, const casty_downing_config *cfg,
 {
 	*down     = (cst_member_set){{0}};
 	*decision = CST_DOWN_NOTHING;
-	uint64_t fp = fingerprint(t);
-	if (fp != d->fingerprint) {
-		d->fingerprint     = fp;
-		d->stable_since_ms = now_ms;
-	}
-	bool     unreachable = false;
-	uint32_t nmembers    = 0;
-	for (uint32_t i = 0; i < t->nmembers; i++) {
-		cst_member_status s = t->member[i].status;
-		nmembers += s != CST_MEMBER_REMOVED;
-		unreachable = unreachable ||
-		              (downable(s) &&
-		                  cst_member_table_unreachable_for(t, self, i));
+	bool paused = d->observed_ms != 0 &&
+	              now_ms + 1 - d->observed_ms > CST_DOWNING_PAUSE_MS;
+	d->observed_ms = now_ms + 1; // 0 means "never"
+	// cst_member_table_unreachable_for over the rows at once: some
+	// observer that is neither down nor removed holds a downable
+	// member other than self unreachable.
+	bool unreachable = false;
+	for (uint32_t r = 0; r < t->nreach && !unreachable; r++) {
+		const cst_reach_row *row = &t->reach[r];
+		unreachable = (int)row->subject != self &&
+		              downable(t->member[row->subject].status) &&
+		              is_alive(t->member[row->observer].status);
 	}
 	if (!unreachable || cfg->strategy == CASTY_DOWNING_OFF || self < 0) {
+		// How long such a view was stable never matters: the view
+		// that has members unreachable is a change from it. So no
+		// fingerprint (the costly part, at every frame) until then.
+		d->fingerprint    = 0;
 		d->unstable_since = 0;
 		return false;
 	}
+	uint64_t fp = fingerprint(t);
+	if (fp != d->fingerprint || paused) {
+		d->fingerprint     = fp;
+		d->stable_since_ms = now_ms;
+	}
+	if (paused) {
+		d->unstable_since = 0;
+	}
 	if (d->unstable_since == 0) {
 		d->unstable_since = now_ms + 1; // 0 means "none"
+	}
+	uint32_t nmembers = 0;
+	for (uint32_t i = 0; i < t->nmembers; i++) {
+		nmembers += t->member[i].status != CST_MEMBER_REMOVED;
 	}
 	uint64_t stable_after = cst_downing_stable_after_ms(cfg, nmembers);
 	if (now_ms - d->stable_since_ms >= stable_after) {

@@ -65,11 +65,21 @@ uint64_t cst_downing_stable_after_ms(
 cst_downing_decision cst_downing_decide(const casty_downing_config *cfg,
     const cst_member_table *t, int self, cst_member_set *down);
 
+/**
+ * CST_DOWNING_PAUSE_MS: a gap this long between two observations means
+ * the node did not run (a GC-like pause, SIGSTOP, a stalled VM). Its
+ * view is then as old as the gap, not stable for that long: the clock
+ * starts again (Akka's resolver does the same on a late tick). Nodes
+ * observe at least every check interval (0.5 s by default).
+ */
+#define CST_DOWNING_PAUSE_MS 2000
+
 /** cst_downing is one node's stability clock. Zero it to start. */
 typedef struct cst_downing {
 	uint64_t fingerprint;     // of the view last seen
 	uint64_t stable_since_ms; // when it last changed
 	uint64_t unstable_since;  // when members became unreachable (+1)
+	uint64_t observed_ms;     // the last observation (+1)
 } cst_downing;
 
 /**
@@ -80,7 +90,7 @@ typedef struct cst_downing {
  * of it more (at least 4 s) since members became unreachable, which
  * downs all. Call it on every change and every tick, leader or not, so
  * that a node that becomes leader knows how long the view has been
- * stable.
+ * stable. After a pause (CST_DOWNING_PAUSE_MS) both clocks start again.
  */
 bool cst_downing_tick(cst_downing *d, const casty_downing_config *cfg,
     const cst_member_table *t, int self, uint64_t now_ms,

@@ -56,6 +56,33 @@ cst_member_table_converged(const cst_member_table *t, const cst_address *self)
 	return true;
 }
 
+bool
+cst_member_table_forming(const cst_member_table *t)
+{
+	for (uint32_t i = 0; i < t->nmembers; i++) {
+		if (t->member[i].up_number > 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
+bool
+cst_member_table_orphaned(const cst_member_table *t)
+{
+	if (cst_member_table_forming(t)) {
+		return false;
+	}
+	for (uint32_t i = 0; i < t->nmembers; i++) {
+		cst_member_status s = t->member[i].status;
+		if (s == CST_MEMBER_UP || s == CST_MEMBER_LEAVING ||
+		    s == CST_MEMBER_EXITING) {
+			return false;
+		}
+	}
+	return true;
+}
+
 int
 cst_member_table_leader(const cst_member_table *t, const cst_address *self)
 {
@@ -79,10 +106,13 @@ cst_member_table_leader(const cst_member_table *t, const cst_address *self)
 // One step along joining -> up, leaving -> exiting -> removed, down ->
 // removed. Returns true when m moved.
 static bool
-advance(cst_member *m, uint32_t *next_up_number)
+advance(cst_member *m, uint32_t *next_up_number, bool may_move_up)
 {
 	switch (m->status) {
 	case CST_MEMBER_JOINING:
+		if (!may_move_up) {
+			return false;
+		}
 		m->status    = CST_MEMBER_UP;
 		m->up_number = (*next_up_number)++;
 		return true;
@@ -115,9 +145,17 @@ cst_member_table_leader_actions(cst_member_table *t, const cst_address *self)
 			next_up = t->member[i].up_number + 1;
 		}
 	}
+	// A joining leader moves members up only in a cluster being
+	// formed: one admitted just before every up member was downed must
+	// not carry on as a cluster of its own (membership.c makes it
+	// leave: cst_member_table_orphaned).
+	cst_member_status mine        = t->member[me].status;
+	bool              may_move_up = mine == CST_MEMBER_UP ||
+	                   mine == CST_MEMBER_LEAVING ||
+	                   cst_member_table_forming(t);
 	int changed = 0;
 	for (uint32_t i = 0; i < t->nmembers; i++) {
-		changed += advance(&t->member[i], &next_up);
+		changed += advance(&t->member[i], &next_up, may_move_up);
 	}
 	if (changed == 0) {
 		return 0;

@@ -282,6 +282,20 @@ bool cst_member_table_converged(
     const cst_member_table *t, const cst_address *self);
 
 /**
+ * cst_member_table_forming says whether t is a cluster being formed: no
+ * member has ever been up (none has an up-number).
+ */
+bool cst_member_table_forming(const cst_member_table *t);
+
+/**
+ * cst_member_table_orphaned says whether t is a cluster that is over: it
+ * is not forming, yet no member is up, leaving or exiting, so nobody can
+ * ever move its joining members up (they joined just before the rest
+ * were downed or left).
+ */
+bool cst_member_table_orphaned(const cst_member_table *t);
+
+/**
  * cst_member_table_leader returns the leader's index in self's view (self
  * may be NULL: nobody is exempt): the first member by address among
  * reachable up or leaving members; when there are none (a forming
@@ -293,7 +307,7 @@ int cst_member_table_leader(const cst_member_table *t, const cst_address *self);
 /**
  * cst_member_table_leader_actions does, if self is the leader and t has
  * converged, one round of leader duties: joining -> up (numbered in
- * address order), leaving -> exiting, exiting -> removed, down ->
+ * address order; by a joining leader only while t is forming), leaving -> exiting, exiting -> removed, down ->
  * removed, one step per member per round. Downing is not a leader action
  * here: cluster/downing.h decides it. Returns the number of members
  * changed (0: t untouched), or a negative errno.

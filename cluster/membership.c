@@ -13,6 +13,14 @@
 
 #define REFUSAL_MAX 200 // the text of a JOIN_REFUSED
 #define TRACKED_SEEDS 64 // seeds whose "not a member" is remembered
+#define CONTACTS      8  // members that said "a cluster is here"
+
+// A member, not a seed, that told this node a cluster is there.
+typedef struct contact {
+	char     host[CST_ADDRESS_HOST_MAX];
+	uint16_t port;
+	uint64_t heard_ms;
+} contact;
 
 struct cst_membership {
 	cst_membership_config cfg;
@@ -28,6 +36,8 @@ struct cst_membership {
 	bool                  founder;   // the first seed: may join itself
 	uint64_t              start_ms;
 	uint64_t              nacked; // bit i: seed i is not a member yet
+	contact               contact[CONTACTS];
+	uint32_t              ncontacts;
 	bool                  has_leader; // as last published
 	cst_address           leader;
 	char                  refusal[REFUSAL_MAX + 1]; // the last one logged
@@ -50,6 +60,7 @@ cst_membership_is_kind(uint8_t kind)
 	case CST_KIND_GOSSIP_REPLY:
 	case CST_KIND_JOIN_NACK:
 	case CST_KIND_JOIN_REFUSED:
+	case CST_KIND_CLUSTER_HERE:
 		return true;
 	default:
 		return false;
@@ -72,6 +83,11 @@ cst_membership_check_frame(
 	case CST_KIND_JOIN_NACK:
 		*detail = "it must be empty";
 		return len == 0 ? NULL : "bad membership frame";
+	case CST_KIND_CLUSTER_HERE:
+		*detail = "it must be two bytes, the first 0 or 1";
+		return len == 2 && body[0] <= CST_HERE_ANSWER
+		           ? NULL
+		           : "bad membership frame";
 	case CST_KIND_JOIN_REFUSED:
 		*detail = "its text is too long";
 		return len <= REFUSAL_MAX ? NULL : "bad join refusal";
@@ -235,14 +251,27 @@ found(cst_membership *m)
 	}
 }
 
+// Whether a member said a cluster is there within the seed timeout.
+static bool
+has_contact(const cst_membership *m, uint64_t now_ms)
+{
+	for (uint32_t i = 0; i < m->ncontacts; i++) {
+		if (now_ms - m->contact[i].heard_ms < CST_SEED_NODE_TIMEOUT_MS) {
+			return true;
+		}
+	}
+	return false;
+}
+
 // The first seed founds the cluster only when no other seed can admit
 // it: every other seed said it is not a member, or none answered within
-// the seed timeout. Otherwise a restarted first seed would found a
-// second cluster beside the one the others still form.
+// the seed timeout; and no member said a cluster is here. Otherwise a
+// restarted first seed would found a second cluster beside the one the
+// others still form.
 static bool
 may_found(const cst_membership *m, uint64_t now_ms)
 {
-	if (!m->founder) {
+	if (!m->founder || has_contact(m, now_ms)) {
 		return false;
 	}
 	if (now_ms - m->start_ms >= CST_SEED_NODE_TIMEOUT_MS) {
@@ -271,14 +300,143 @@ ask_to_join(cst_membership *m, uint64_t now_ms)
 			    m->join_len);
 		}
 	}
+	for (uint32_t i = 0; i < m->ncontacts; i++) {
+		if (now_ms - m->contact[i].heard_ms < CST_SEED_NODE_TIMEOUT_MS) {
+			send_to(m, m->contact[i].host, m->contact[i].port,
+			    CST_KIND_JOIN, m->join, m->join_len);
+		}
+	}
 }
 
-// A peer worth gossiping to: another member, alive, and heard by self.
+// Whether a member at host:port is alive in self's table.
 static bool
-gossip_candidate(const cst_membership *m, int me, uint32_t k)
+live_at(const cst_membership *m, const char *host, uint16_t port)
+{
+	for (uint32_t k = 0; k < m->table.nmembers; k++) {
+		const cst_member *mk = &m->table.member[k];
+		if (!is_gone(mk->status) && mk->address.port == port &&
+		    strcmp(mk->address.host, host) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+// The index of the first seed alive in self's table (self counts), or
+// CST_HERE_NO_SEED.
+static uint8_t
+first_live_seed(const cst_membership *m)
+{
+	for (size_t i = 0; i < m->cfg.nseeds && i < CST_HERE_NO_SEED; i++) {
+		const casty_node_address *s = &m->cfg.seeds[i];
+		if (is_self_seed(m, s) || live_at(m, s->host, s->port)) {
+			return (uint8_t)i;
+		}
+	}
+	return CST_HERE_NO_SEED;
+}
+
+static void
+send_here(cst_membership *m, const char *host, uint16_t port, uint8_t what)
+{
+	uint8_t body[2] = {what, first_live_seed(m)};
+	send_to(m, host, port, CST_KIND_CLUSTER_HERE, body, sizeof body);
+}
+
+// A member of another cluster says it is there, and which seed is in
+// it. The cluster with the earlier seed is the one that stays: the
+// seeds are where new and restarted nodes join, the first of them the
+// only one that may found, so a cluster without that seed (what is left
+// of one whose seeds restarted, a node paused while the rest moved on)
+// would go on beside it forever. Self leaves a cluster that loses, and
+// its nodes rejoin through the seeds when restarted; one that wins
+// answers, so that the other side learns it lost.
+static void
+on_cluster_elsewhere(cst_membership *m, const char *host, uint16_t port,
+    uint8_t what, uint8_t their_seed)
+{
+	if (cst_membership_is_out(m) || live_at(m, host, port)) {
+		return;
+	}
+	uint8_t mine = first_live_seed(m);
+	if (their_seed >= mine) {
+		if (what == CST_HERE_TELL) {
+			send_here(m, host, port, CST_HERE_ANSWER);
+		}
+		return;
+	}
+	say(m, CASTY_LOG_WARN, "cluster: %s:%u is in another cluster, with an "
+	    "earlier seed; %s:%u leaves this one to join it", host, port,
+	    m->cfg.self.host, m->cfg.self.port);
+	cst_member_table_down(&m->table, &m->cfg.self, &m->cfg.self);
+}
+
+// A member says a cluster is there: ask it too, and found none while it
+// keeps saying so. The oldest contact makes room for a new one.
+static void
+on_cluster_here(cst_membership *m, const char *host, uint16_t port,
+    const uint8_t *body, uint64_t now_ms)
+{
+	if (m->joined) {
+		on_cluster_elsewhere(m, host, port, body[0], body[1]);
+		return;
+	}
+	uint32_t k = 0;
+	for (; k < m->ncontacts; k++) {
+		if (m->contact[k].port == port &&
+		    strcmp(m->contact[k].host, host) == 0) {
+			break;
+		}
+	}
+	if (k == m->ncontacts) {
+		if (m->ncontacts < CONTACTS) {
+			m->ncontacts++;
+		} else {
+			k = 0;
+			for (uint32_t i = 1; i < CONTACTS; i++) {
+				if (m->contact[i].heard_ms < m->contact[k].heard_ms) {
+					k = i;
+				}
+			}
+		}
+		snprintf(m->contact[k].host, sizeof m->contact[k].host, "%s",
+		    host);
+		m->contact[k].port = port;
+	}
+	m->contact[k].heard_ms = now_ms;
+	send_to(m, host, port, CST_KIND_JOIN, m->join, m->join_len);
+}
+
+// Seeds where no live member is are told that this cluster is here: a
+// seed restarted after the rest of its cluster was downed would
+// otherwise found a second cluster (or join one that the first seed
+// founded) while this one goes on without it.
+static void
+tell_seeds(cst_membership *m)
+{
+	for (size_t i = 0; i < m->cfg.nseeds; i++) {
+		const casty_node_address *s    = &m->cfg.seeds[i];
+		bool                      live = is_self_seed(m, s);
+		for (uint32_t k = 0; !live && k < m->table.nmembers; k++) {
+			const cst_member *mk = &m->table.member[k];
+			live = !is_gone(mk->status) &&
+			       same_endpoint(mk->address.host, mk->address.port, s);
+		}
+		if (!live) {
+			send_here(m, s->host, s->port, CST_HERE_TELL);
+		}
+	}
+}
+
+// A peer worth gossiping to: another member, alive (or just downed, when
+// with_downed: it must learn that it is down), and heard by self.
+static bool
+gossip_candidate(const cst_membership *m, int me, uint32_t k, bool with_downed)
 {
 	const cst_member *mk = &m->table.member[k];
-	return (int)k != me && !is_gone(mk->status) &&
+	bool alive = with_downed ? mk->status != CST_MEMBER_REMOVED
+	                         : !is_gone(mk->status);
+	return (int)k != me && alive &&
 	       !cst_member_table_observes_unreachable(
 	           &m->table, (uint32_t)me, k);
 }
@@ -303,7 +461,8 @@ gossip_round(cst_membership *m)
 			uint32_t k    = (start + step) % count;
 			bool     seen = cst_member_table_has_seen(t, k);
 			if (cst_member_set_has(&chosen, k) ||
-			    !gossip_candidate(m, me, k) || (pass == 0 && seen)) {
+			    !gossip_candidate(m, me, k, false) ||
+			    (pass == 0 && seen)) {
 				continue;
 			}
 			cst_member_set_add(&chosen, k);
@@ -314,14 +473,16 @@ gossip_round(cst_membership *m)
 	}
 }
 
-// Everyone self hears gets the table now (a downing decision must reach
-// this side before its leader, perhaps downed by it, falls silent).
+// Everyone self hears gets the table now, the members it just downed
+// too: a downing decision must reach this side before its leader,
+// perhaps downed by it, falls silent (after a down-all nobody is alive
+// in the table, and the rest of the side would carry on without it).
 static void
 gossip_to_all(cst_membership *m)
 {
 	int me = self_index(m);
 	for (uint32_t k = 0; me >= 0 && k < m->table.nmembers; k++) {
-		if (gossip_candidate(m, me, k)) {
+		if (gossip_candidate(m, me, k, true)) {
 			const cst_address *a = &m->table.member[k].address;
 			send_table(m, a->host, a->port, CST_KIND_GOSSIP);
 		}
@@ -484,7 +645,13 @@ on_gossip(cst_membership *m, const char *host, uint16_t port, uint8_t kind,
 		return;
 	}
 	m->joined = true;
-	if (kind == CST_KIND_GOSSIP && order != CST_VCLOCK_SAME) {
+	// The same version is answered too when self knows of members that
+	// have seen it and the sender did not: otherwise a node whose seen
+	// set lags (one back from a pause) only learns them when others
+	// happen to pick it, and the leader, if it is that node, waits.
+	if (kind == CST_KIND_GOSSIP &&
+	    (order != CST_VCLOCK_SAME ||
+	        !cst_member_set_equal(&m->incoming.seen, &m->table.seen))) {
 		send_table(m, host, port, CST_KIND_GOSSIP_REPLY);
 	}
 }
@@ -563,6 +730,33 @@ publish(cst_membership *m)
 	}
 }
 
+// Another member at self's endpoint is an earlier run of this process:
+// the running one is the newest. A join marks it down, but it can also
+// arrive by gossip (two clusters that merge after a heal, one of which
+// this run founded or joined while the other still had the old one up).
+static void
+down_older_selves(cst_membership *m)
+{
+	// Members are sorted by host, port, system, then uid: the runs at
+	// self's endpoint sit next to self.
+	int me = self_index(m);
+	if (me < 0) {
+		return;
+	}
+	for (int dir = -1; dir <= 1; dir += 2) {
+		for (int k = me + dir; k >= 0 && k < (int)m->table.nmembers;
+		     k += dir) {
+			cst_address a = m->table.member[k].address;
+			if (!cst_address_same_endpoint(&a, &m->cfg.self)) {
+				break;
+			}
+			if (!is_gone(m->table.member[k].status)) {
+				cst_member_table_down(&m->table, &m->cfg.self, &a);
+			}
+		}
+	}
+}
+
 // After anything that may have changed the table.
 static void
 settle(cst_membership *m, uint64_t now_ms)
@@ -573,6 +767,19 @@ settle(cst_membership *m, uint64_t now_ms)
 			say(m, CASTY_LOG_WARN, "cluster: leader actions failed: %d",
 			    rc);
 		}
+		if (cst_member_table_orphaned(&m->table)) {
+			// Admitted just before every member that was up went
+			// down or away: nobody will move this node up, and
+			// those members may form a new cluster that does not
+			// know it. Out, so that a restart joins afresh.
+			say(m, CASTY_LOG_WARN, "cluster: %s:%u joined a cluster whose "
+			    "members are all down; it leaves too", m->cfg.self.host,
+			    m->cfg.self.port);
+			cst_member_table_down(&m->table, &m->cfg.self, &m->cfg.self);
+			publish(m);
+			return;
+		}
+		down_older_selves(m);
 		int                  me = self_index(m);
 		cst_member_set       down;
 		cst_downing_decision decision;
@@ -594,6 +801,35 @@ cst_membership_start(cst_membership *m, uint64_t now_ms)
 	settle(m, now_ms);
 }
 
+// A frame from another run at the endpoint of a member that self cannot
+// hear: that member's process is gone (the handshake proved the new
+// run's uid), so it is down, as a join from the new run would have made
+// it. Only a member self finds unreachable: a late frame of a dead run
+// must not down the live one that replaced it. This is a fact, not a
+// guess, so it needs no resolver; a node left alone by it in a cluster
+// without seeds yields to the seeds' cluster (on_cluster_elsewhere).
+static void
+down_replaced(cst_membership *m, const cst_address *from)
+{
+	int me = self_index(m);
+	if (me < 0 || cst_member_table_find(&m->table, from) >= 0) {
+		return; // the usual case: a member self knows
+	}
+	for (uint32_t k = 0; k < m->table.nmembers; k++) {
+		cst_address a = m->table.member[k].address;
+		if (is_gone(m->table.member[k].status) || a.uid == from->uid ||
+		    !cst_address_same_endpoint(&a, from) ||
+		    !cst_member_table_observes_unreachable(
+		        &m->table, (uint32_t)me, k)) {
+			continue;
+		}
+		if (cst_member_table_down(&m->table, &m->cfg.self, &a) == 0) {
+			say(m, CASTY_LOG_INFO, "cluster: %s:%u runs anew; its "
+			    "earlier run is down", a.host, a.port);
+		}
+	}
+}
+
 void
 cst_membership_frame(cst_membership *m, uint64_t now_ms, const char *host,
     uint16_t port, uint64_t incarnation, uint8_t kind, const uint8_t *body,
@@ -604,6 +840,9 @@ cst_membership_frame(cst_membership *m, uint64_t now_ms, const char *host,
 	        NULL) != 0) {
 		return;
 	}
+	if (m->joined && !cst_membership_is_out(m)) {
+		down_replaced(m, &from);
+	}
 	switch (kind) {
 	case CST_KIND_JOIN:
 		on_join(m, host, port, &from, body, len);
@@ -613,6 +852,9 @@ cst_membership_frame(cst_membership *m, uint64_t now_ms, const char *host,
 		break;
 	case CST_KIND_JOIN_REFUSED:
 		on_join_refused(m, host, port, body, len);
+		break;
+	case CST_KIND_CLUSTER_HERE:
+		on_cluster_here(m, host, port, body, now_ms);
 		break;
 	case CST_KIND_GOSSIP:
 	case CST_KIND_GOSSIP_REPLY:
@@ -646,6 +888,7 @@ cst_membership_timer_fired(
 			ask_to_join(m, now_ms);
 		} else {
 			gossip_round(m);
+			tell_seeds(m);
 		}
 		break;
 	case CST_MEMBERSHIP_HEARTBEAT:

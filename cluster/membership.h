@@ -9,7 +9,10 @@
 //   gossip tick     join requests to the seeds until a member (the first
 //                   seed founds the cluster, unless another seed admits
 //                   it first); then push-pull gossip to up to fanout
-//                   peers, those that have not seen this version first;
+//                   peers, those that have not seen this version first,
+//                   and "a cluster is here" to the seeds where no live
+//                   member is (restarted seeds join it rather than found
+//                   a second cluster beside it);
 //   heartbeat tick  a heartbeat to every live member, whose replies feed
 //                   the phi accrual detectors;
 //   check tick      members the detector gives up on are marked
@@ -32,6 +35,20 @@
 // A node whose own table says it is down or removed is out: it no longer
 // gossips or heartbeats, and answers gossip only so that others learn
 // that it is out. Only a new incarnation (a restart) joins again.
+//
+// What keeps one cluster, found by the simulator (tests/sim), each a way
+// a node could go on as a cluster beside the real one:
+//   - a joining member leads a forming cluster only; one admitted just
+//     before every up member was downed leaves (orphaned) rather than
+//     move itself up;
+//   - a resolver's decision goes to the members it downs too, so that
+//     after a down-all the rest of the side hears of it;
+//   - another run at self's endpoint is down (self is the newest), and
+//     so is a member that self cannot hear when a new run answers from
+//     its endpoint;
+//   - a cluster without the earliest seed that meets one with it (the
+//     "cluster is here" frames to seeds that have no live member)
+//     leaves it, and its nodes rejoin through the seeds.
 #ifndef CASTY_CLUSTER_MEMBERSHIP_H
 #define CASTY_CLUSTER_MEMBERSHIP_H
 
@@ -57,7 +74,15 @@ enum {
 	                             // answered, so an exchange always ends
 	CST_KIND_JOIN_NACK     = 24, // empty: "I am not a member yet"
 	CST_KIND_JOIN_REFUSED  = 25, // why a join is refused, as text
+	CST_KIND_CLUSTER_HERE  = 26, // "a cluster lives here": two bytes,
+	                             // what (below) and the index of the
+	                             // first seed alive in it (0xff: none)
 };
+
+// What a CST_KIND_CLUSTER_HERE is: an answer is never answered, so two
+// clusters that tell each other stop after one exchange.
+enum { CST_HERE_TELL = 0, CST_HERE_ANSWER = 1 };
+#define CST_HERE_NO_SEED 0xff
 
 /** cst_membership_is_kind says whether kind is one of the above. */
 bool cst_membership_is_kind(uint8_t kind);

@@ -6,8 +6,9 @@
 #     test   build and test: compiler, meson, ninja, CK, jemalloc, liburing,
 #            msgpuck (events, the journal inspector), OpenSSL's
 #            libcrypto (the cluster handshake),
-#            Criterion, clang (libFuzzer targets), iproute2 (the
-#            cluster test in network namespaces)               (default)
+#            Criterion, clang (libFuzzer targets), iproute2 and
+#            nftables (the cluster tests in network namespaces and
+#            the fault-injection suite)                        (default)
 #     bench  test's set plus the peers of bench/compare.sh: CAF, Erlang/OTP,
 #            g++, make, GNU time, gnuplot
 #     all    same as bench
@@ -18,7 +19,7 @@ set -euo pipefail
 
 TEST_PACKAGES=(build-essential pkg-config meson ninja-build libck-dev
 	libjemalloc-dev liburing-dev libcriterion-dev clang libclang-rt-14-dev
-	libmsgpuck-dev libssl-dev iproute2)
+	libmsgpuck-dev libssl-dev iproute2 nftables)
 BENCH_PACKAGES=(libcaf-dev erlang-base erlang-nox g++ make time gnuplot-nox
 	libsqlite3-dev)
 

@@ -323,6 +323,20 @@ tick(cst_downing *d, const casty_downing_config *cfg, uint64_t now,
 	return act;
 }
 
+// Ticks every 500 ms, as a node's check timer does, from `from` to `to`,
+// none of which may act.
+static void
+quiet(cst_downing *d, const casty_downing_config *cfg, uint64_t from,
+    uint64_t to)
+{
+	unsigned down;
+	for (uint64_t now = from; now < to; now += 500) {
+		cr_assert(not(tick(d, cfg, now, &down)), "at %lu",
+		    (unsigned long)now);
+	}
+	cr_assert(not(tick(d, cfg, to, &down)), "at %lu", (unsigned long)to);
+}
+
 Test(downing, decisions_wait_until_the_view_has_been_stable)
 {
 	casty_downing_config cfg = keep_majority;
@@ -332,12 +346,25 @@ Test(downing, decisions_wait_until_the_view_has_been_stable)
 	cluster_of(5);
 	cr_assert(not(tick(&d, &cfg, 1000, &down)));
 	side_view(007, 020);
-	cr_assert(not(tick(&d, &cfg, 2000, &down))); // just changed
-	cr_assert(not(tick(&d, &cfg, 6999, &down)));
+	quiet(&d, &cfg, 2000, 6999); // 2000: just changed
 	side_view(007, 010); // 4 goes too: the clock starts again
-	cr_assert(not(tick(&d, &cfg, 7000, &down)));
-	cr_assert(not(tick(&d, &cfg, 11999, &down)));
+	quiet(&d, &cfg, 7000, 11999);
 	cr_assert(tick(&d, &cfg, 12000, &down));
+	cr_assert(eq(u32, down, 030));
+}
+
+Test(downing, a_pause_starts_the_clock_again)
+{
+	casty_downing_config cfg = keep_majority;
+	cfg.stable_after         = 5.0;
+	cst_downing d            = {0};
+	unsigned    down;
+	cluster_of(5);
+	side_view(007, 030);
+	quiet(&d, &cfg, 1000, 3000);
+	// Stopped for 10 s: the view is as old as that, not stable for it.
+	quiet(&d, &cfg, 13000, 17999);
+	cr_assert(tick(&d, &cfg, 18000, &down));
 	cr_assert(eq(u32, down, 030));
 }
 

@@ -559,6 +559,31 @@ Test(members, a_restarted_incarnation_replaces_the_old_one)
 	cr_assert(eq(u32, member_of(&t1, &c2)->up_number, 4));
 }
 
+Test(members, a_joining_leader_moves_members_up_only_while_forming)
+{
+	// Forming: A joined itself, B through it; nobody has been up.
+	cst_address others[] = {B};
+	form(&t1, &A, others, 1);
+	cr_assert(cst_member_table_forming(&t1));
+	cr_assert(not(cst_member_table_orphaned(&t1)));
+	all_seen(&t1);
+	cr_assert(eq(int, cst_member_table_leader(&t1, &A), 0));
+	cr_assert(eq(int, cst_member_table_leader_actions(&t1, &A), 2));
+	cr_assert(not(cst_member_table_forming(&t1)));
+	// C joins, then A and B are downed (a down-all C did not see): C
+	// leads what is left but must not carry on as a cluster of one.
+	cr_assert(eq(int, cst_member_table_join(&t1, &A, &C, NULL, 0), 0));
+	cr_assert(eq(int, cst_member_table_down(&t1, &A, &A), 0));
+	cr_assert(eq(int, cst_member_table_down(&t1, &A, &B), 0));
+	all_seen(&t1);
+	cr_assert(cst_member_table_orphaned(&t1));
+	cr_assert(eq(int, cst_member_table_leader(&t1, &C), 2));
+	cr_assert(eq(int, cst_member_table_leader_actions(&t1, &C), 2));
+	cr_assert(eq(int, status_of(&t1, &A), CST_MEMBER_REMOVED));
+	cr_assert(eq(int, status_of(&t1, &C), CST_MEMBER_JOINING));
+	cr_assert(cst_member_table_orphaned(&t1));
+}
+
 /*
  * Events.
  */
