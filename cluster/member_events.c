@@ -65,7 +65,12 @@ cst_member_events_diff(const cst_member_table *before,
 		    (was == CST_MEMBER_LEAVING && now == CST_MEMBER_REMOVED)) {
 			emit(out, CST_EVENT_MEMBER_LEFT, m);
 		}
-		if (was < CST_MEMBER_DOWN && now == CST_MEMBER_DOWN) {
+		// Downed: also when this node only sees the removal of a
+		// member that was joining or up (a zombie back from a pause
+		// learns it this way that its cluster downed it).
+		if ((was < CST_MEMBER_DOWN && now == CST_MEMBER_DOWN) ||
+		    ((was == CST_MEMBER_JOINING || was == CST_MEMBER_UP) &&
+		        now == CST_MEMBER_REMOVED)) {
 			emit(out, CST_EVENT_MEMBER_DOWNED, m);
 		}
 		// A tombstone of a member this node never knew is not news.

@@ -441,6 +441,12 @@ casty_cluster_port(const casty_cluster *c)
 	return c != NULL ? c->self.port : 0;
 }
 
+uint64_t
+casty_cluster_incarnation(const casty_cluster *c)
+{
+	return c != NULL ? c->self.uid : 0;
+}
+
 int
 casty_cluster_members(
 	casty_cluster *c, casty_member_info *out, size_t cap, size_t *n)

@@ -539,6 +539,16 @@ print_incarnation(node *nd, uint64_t incarnation)
 	}
 }
 
+// This run, not an earlier one at the same host:port (a restarted node
+// sees its old incarnation downed and removed).
+static bool
+is_self(const node *nd, const char *host, uint16_t port, uint64_t incarnation)
+{
+	return port == casty_cluster_port(nd->cluster) &&
+	       strcmp(host, nd->host) == 0 &&
+	       incarnation == casty_cluster_incarnation(nd->cluster);
+}
+
 // Self is in the snapshot once admitted; the snapshot is published
 // before the events of the same change, so checking on every event
 // finds it no later than the first event that follows.
@@ -547,9 +557,8 @@ check_member(node *nd)
 {
 	size_t             n;
 	casty_member_info *info = members(nd, &n);
-	uint16_t           port = casty_cluster_port(nd->cluster);
 	for (size_t i = 0; i < n && !nd->member; i++) {
-		if (info[i].port == port && strcmp(info[i].host, nd->host) == 0) {
+		if (is_self(nd, info[i].host, info[i].port, info[i].incarnation)) {
 			print_incarnation(nd, info[i].incarnation);
 		}
 	}
@@ -577,8 +586,7 @@ relay_events(node *nd)
 		}
 		// A snapshot read late may have lost self already (a quick
 		// leave); self's own events carry its incarnation too.
-		if (!nd->member && e.port == casty_cluster_port(nd->cluster) &&
-		    strcmp(e.host, nd->host) == 0) {
+		if (!nd->member && is_self(nd, e.host, e.port, e.incarnation)) {
 			print_incarnation(nd, e.incarnation);
 		}
 		if (e.port == 0) {
@@ -588,8 +596,7 @@ relay_events(node *nd)
 				e.host, e.port, e.incarnation, e.roles);
 		}
 		if (strcmp(e.kind, "downed") == 0 &&
-		    e.port == casty_cluster_port(nd->cluster) &&
-		    strcmp(e.host, nd->host) == 0) {
+		    is_self(nd, e.host, e.port, e.incarnation)) {
 			nd->downed = true;
 		}
 	}

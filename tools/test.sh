@@ -9,7 +9,10 @@
 #     --sanitize tsan  build-tsan/: ThreadSanitizer, debugoptimized; the
 #                      tests run with tools/criterion_tsan_shim.c preloaded,
 #                      and under `setarch -R` when TSan needs it
-#     -- ARGS          passed to meson test (e.g. -- --suite runtime)
+#     -- ARGS          passed to meson test (e.g. -- --suite runtime);
+#                      without them every suite runs but chaos-long, the
+#                      long fault-injection scenarios (-- --suite
+#                      chaos-long runs those)
 #
 # Environment: CI=true adds -Dwerror=true; BUILD_DIR overrides the build
 # directory; ASAN_OPTIONS, LSAN_OPTIONS, UBSAN_OPTIONS and TSAN_OPTIONS, when set, replace
@@ -174,6 +177,9 @@ esac
 
 wrapper=()
 [ -z "$wrap" ] || wrapper=(--wrapper "$wrap")
+# The long fault-injection scenarios (tests/chaos) run only when asked
+# for: tools/test.sh -- --suite chaos-long.
+[ ${#test_args[@]} -gt 0 ] || test_args=(--no-suite chaos-long)
 rc=0
 meson test -C "$dir" --print-errorlogs --logbase testlog "${wrapper[@]}" \
 	"${test_args[@]}" || rc=$?

@@ -176,6 +176,13 @@ CASTY_API int casty_cluster_start(casty_system *sys,
 CASTY_API uint16_t casty_cluster_port(const casty_cluster *c);
 
 /**
+ * casty_cluster_incarnation is this run's incarnation: the uid that tells
+ * it from earlier runs at the same host:port (casty_member_info's
+ * incarnation). Thread: any.
+ */
+CASTY_API uint64_t casty_cluster_incarnation(const casty_cluster *c);
+
+/**
  * casty_cluster_members copies up to cap members, in address order,
  * removed ones left out, into out and sets *n to how many there are
  * (which may exceed cap). It reads a snapshot that the cluster actor

@@ -52,9 +52,16 @@ unwatch(node_proc *p)
 void
 np_start(node_proc *p, char *const argv[], bool merge_stderr)
 {
+	np_start_as(p, argv, merge_stderr, false);
+}
+
+void
+np_start_as(node_proc *p, char *const argv[], bool merge_stderr, bool stamped)
+{
 	int to_child[2], from_child[2];
 	memset(p, 0, sizeof(*p));
 	p->in = p->out = -1;
+	p->stamped = stamped;
 	// A child that writes to a pipe whose reader is gone gets EPIPE;
 	// so does this process when a child has died.
 	signal(SIGPIPE, SIG_IGN);
@@ -92,13 +99,29 @@ np_start(node_proc *p, char *const argv[], bool merge_stderr)
 	watch(p);
 }
 
+// A stamped child's lines start with "<ms> ": the time goes to p->ms,
+// the rest is the line.
 static void
 add_line(node_proc *p, const char *s, size_t len)
 {
 	if (p->nlines == p->cap) {
 		p->cap = p->cap != 0 ? p->cap * 2 : 64;
 		p->line = realloc(p->line, p->cap * sizeof(*p->line));
-		cr_assert(p->line != NULL);
+		p->ms   = realloc(p->ms, p->cap * sizeof(*p->ms));
+		cr_assert(p->line != NULL && p->ms != NULL);
+	}
+	p->ms[p->nlines] = -1;
+	if (p->stamped) {
+		int64_t ms = 0;
+		size_t  i  = 0;
+		while (i < len && s[i] >= '0' && s[i] <= '9') {
+			ms = ms * 10 + (s[i++] - '0');
+		}
+		if (i > 0 && i < len && s[i] == ' ') {
+			p->ms[p->nlines] = ms;
+			s += i + 1;
+			len -= i + 1;
+		}
 	}
 	char *l = malloc(len + 1);
 	cr_assert(l != NULL);
@@ -231,6 +254,32 @@ np_wait_line(node_proc *p, size_t from, const char *line)
 }
 
 long
+np_wait_substring_from(
+    node_proc *p, size_t from, const char *s, int64_t timeout_ms)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+	for (;;) {
+		long at = -1;
+		for (size_t i = from; at < 0 && i < p->nlines; i++) {
+			if (strstr(p->line[i], s) != NULL) {
+				at = (long)i;
+			}
+		}
+		int64_t left = deadline - now_ms();
+		if (at >= 0 || p->out < 0 || left <= 0) {
+			return at;
+		}
+		pump(left);
+	}
+}
+
+void
+np_pump(int64_t timeout_ms)
+{
+	pump(timeout_ms);
+}
+
+long
 np_wait_substring(node_proc *p, const char *s)
 {
 	int64_t deadline = now_ms() + NP_WAIT_MS;
@@ -360,6 +409,7 @@ np_cleanup(node_proc *procs, size_t n)
 			free(p->line[k]);
 		}
 		free(p->line);
+		free(p->ms);
 		memset(p, 0, sizeof(*p));
 	}
 }

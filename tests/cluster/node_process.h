@@ -21,6 +21,8 @@ typedef struct node_proc {
 	int      out;  // its stdout; -1 at end of file
 	int      status; // from waitpid, once reaped
 	char   **line; // every whole line it printed, without the newline
+	int64_t *ms;   // stamped: each line's time (CLOCK_MONOTONIC ms), or -1
+	bool     stamped;
 	size_t   nlines, cap;
 	char     partial[1024];
 	size_t   npartial;
@@ -52,6 +54,14 @@ const char *np_node_binary(void);
 void np_start(node_proc *p, char *const argv[], bool merge_stderr);
 
 /**
+ * np_start_as is np_start for a child that stamps its lines (casty-node
+ * --stamp) when stamped: each line's leading "<ms> " goes to p->ms and
+ * the rest is the line, so every wait below works unchanged.
+ */
+void np_start_as(
+    node_proc *p, char *const argv[], bool merge_stderr, bool stamped);
+
+/**
  * np_wait_prefix waits until p has printed a line starting with prefix
  * (at index from or later) and returns its index, or -1 when the
  * deadline passed or p's output ended first.
@@ -69,6 +79,16 @@ long np_find_substring(const node_proc *p, const char *s);
 
 /** np_wait_substring waits for a line containing s; -1 as above. */
 long np_wait_substring(node_proc *p, const char *s);
+
+/**
+ * np_wait_substring_from waits up to timeout_ms for a line at index
+ * from or later that contains s; its index, or -1.
+ */
+long np_wait_substring_from(
+    node_proc *p, size_t from, const char *s, int64_t timeout_ms);
+
+/** np_pump reads what the children print for up to timeout_ms. */
+void np_pump(int64_t timeout_ms);
 
 /** np_wait_port waits for the PORT line, sets p->port (asserts). */
 void np_wait_port(node_proc *p);

@@ -278,12 +278,20 @@ Test(cluster_node, three_nodes_form_a_cluster, .init = suite_setup,
 	size_t            n = 0;
 	cr_assert(eq(int, casty_cluster_members(nodes[2].cluster, info, 8, &n), 0));
 	cr_assert(eq(sz, n, 3));
+	size_t selves = 0;
 	for (size_t k = 0; k < n; k++) {
 		cr_assert(info[k].reachable);
 		cr_assert(ne(u64, info[k].incarnation, 0));
 		cr_assert(ge(u32, info[k].up_number, 1));
 		cr_assert(eq(str, info[k].host, HOST));
+		// The node's own row carries its incarnation.
+		selves += info[k].port == nodes[2].port &&
+		          info[k].incarnation ==
+		              casty_cluster_incarnation(nodes[2].cluster);
 	}
+	cr_assert(eq(sz, selves, 1));
+	cr_assert(ne(u64, casty_cluster_incarnation(nodes[0].cluster),
+	    casty_cluster_incarnation(nodes[2].cluster)));
 }
 
 Test(cluster_node, a_graceful_leave_is_seen_as_left_and_removed,
