@@ -11,6 +11,7 @@
 #include <msgpuck.h>
 
 #include "cluster/node_directory.h"
+#include "cluster/node_watch.h"
 #include "cluster/remote_codec.h"
 #include "runtime/actor.h"
 #include "runtime/alloc.h"
@@ -97,7 +98,23 @@ remote_spawned(casty_system *sys, const casty_protocol *proto)
 	cst_type_register_protocol(proto);
 }
 
-static const cst_remote_ops ops = {remote_tell, remote_spawned};
+static int
+remote_watch(casty_ref watcher, casty_ref watched, bool on)
+{
+	cst_node_entry *e = cst_node_dir_get(watched.node);
+	if (e == NULL || watched.cell == NULL || watcher.cell == NULL) {
+		return CASTY_ENOREF;
+	}
+	casty_cluster *c = cst_node_dir_enter(e);
+	if (c == NULL) {
+		return CASTY_ESTOPPED; // the cluster node that knew it stopped
+	}
+	int rc = cst_node_watch_post(c, watcher, watched, on);
+	cst_node_dir_leave(e);
+	return rc;
+}
+
+static const cst_remote_ops ops = {remote_tell, remote_spawned, remote_watch};
 
 int
 casty_register_type(const casty_msg_type *type)

@@ -64,8 +64,16 @@
  * reply type) with casty_register.
  * A message of an unknown type, or of another version of it, or whose
  * fields do not fit, becomes a dead letter on the receiving node with
- * that reason, never a crash. Death watch of remote actors is not
- * supported (casty_ctx_watch returns CASTY_ENOREF).
+ * that reason, never a crash.
+ *
+ * Death watch of remote actors (Akka's rule): casty_ctx_watch on a
+ * remote ref has that actor's node watch it for the watcher, and the
+ * watcher gets casty_terminated (with the remote ref) when the actor
+ * stops, at once when it is gone already or never was, and when its
+ * node is downed or removed from the cluster (path empty then), or
+ * when it is not a member now (never was, or that run of it is gone).
+ * casty_ctx_unwatch and the watcher's own stop end the watch on both
+ * nodes; a node that never comes back leaves nothing behind.
  */
 #ifndef CASTY_CLUSTER_H
 #define CASTY_CLUSTER_H
