@@ -234,6 +234,21 @@ cst_node_publish_snapshot(casty_cluster *c, const cst_member_table *t,
 	pthread_mutex_unlock(&c->lock);
 }
 
+bool
+cst_node_has_member_locked(const casty_cluster *c, const cst_address *a)
+{
+	for (size_t i = 0; i < c->nsnapshot; i++) {
+		const casty_member_info *m = &c->snapshot[i];
+		if (m->port == a->port && m->status < CASTY_MEMBER_DOWN &&
+		    (a->uid == 0 || m->incarnation == a->uid) &&
+		    strcmp(m->host, a->host) == 0 &&
+		    strcmp(m->system, a->system) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
 static bool
 options_ok(const casty_cluster_options *o)
 {

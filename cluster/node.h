@@ -111,6 +111,13 @@ cst_inbox_frame *cst_node_take_inbox(casty_cluster *c);
 void cst_node_publish_snapshot(
 	casty_cluster *c, const cst_member_table *t, int leader);
 
+/**
+ * cst_node_has_member_locked says whether the member snapshot has a
+ * member at a's system, host and port, neither down nor removed, and of
+ * a's run when a->uid is not 0. Called with c->lock held.
+ */
+bool cst_node_has_member_locked(const casty_cluster *c, const cst_address *a);
+
 /** cst_node_now_ms is the monotonic clock the membership runs on. */
 uint64_t cst_node_now_ms(void);
 

@@ -167,6 +167,7 @@ io_event(void *arg, const cst_membership_event *e)
 		break;
 	case CST_EVENT_MEMBER_DOWNED:
 		kind = CST_EV_MEMBER_DOWNED;
+		cst_remote_member_gone(c, &e->member.address);
 		cst_node_watch_member_gone(c, &e->member.address);
 		if (cst_address_equal(&e->member.address, &c->self)) {
 			casty_log_warn(NULL, "cluster: %s:%u has been downed: it "

@@ -32,6 +32,12 @@ typedef struct cst_remote_ops {
 	 * CASTY_ESTOPPED. Thread: the watcher's worker.
 	 */
 	int (*watch)(casty_ref watcher, casty_ref watched, bool on);
+	/**
+	 * check says whether a message to `to` can be sent now: CASTY_OK,
+	 * CASTY_ENOTMEMBER (its node is no member of the cluster),
+	 * CASTY_ENOREF or CASTY_ESTOPPED. Thread: any.
+	 */
+	int (*check)(casty_ref to);
 } cst_remote_ops;
 
 /**
@@ -55,6 +61,12 @@ int cst_remote_tell(casty_ref to, const casty_msg_type *type,
  * Thread: the watcher's worker.
  */
 int cst_remote_watch(casty_ref watcher, casty_ref watched, bool on);
+
+/**
+ * cst_remote_check checks the remote ref `to` as cst_remote_ops.check
+ * does; CASTY_ENOREF when no remote layer is installed. Thread: any.
+ */
+int cst_remote_check(casty_ref to);
 
 /**
  * cst_remote_spawned tells the remote layer of a spawn on a system a
