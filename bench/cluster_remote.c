@@ -76,8 +76,10 @@ CASTY_HANDLER(echo_receive, void)
 	return casty_same();
 }
 
+// seed_port 0: the node founds the cluster; else it joins the node
+// there and returns once both are up (only members are reached).
 static casty_system *
-start_node(casty_cluster **c)
+start_node(casty_cluster **c, uint16_t seed_port)
 {
 	casty_system_config sc;
 	casty_system_config_init(&sc);
@@ -89,6 +91,12 @@ start_node(casty_cluster **c)
 	}
 	casty_cluster_options o;
 	casty_cluster_options_init(&o);
+	casty_node_address seed = {.host = "127.0.0.1", .port = seed_port};
+	if (seed_port != 0) {
+		o.seed_nodes = &seed;
+		o.nseed_nodes = 1;
+		o.required_quorum = 2;
+	}
 	if (casty_cluster_start(sys, &o, c) != CASTY_OK) {
 		fprintf(stderr, "cluster_remote: cannot start the node\n");
 		exit(1);
@@ -101,7 +109,7 @@ static void
 run_child(int port_fd, int quit_fd)
 {
 	casty_cluster *c;
-	casty_system  *sys = start_node(&c);
+	casty_system  *sys = start_node(&c, 0);
 	SinkMsg_ref    s;
 	EchoMsg_ref    e;
 	if (casty_spawn(sys, SinkMsg, sink((Stats){0, 0}), "sink", &s) != 0 ||
@@ -166,7 +174,7 @@ main(int argc, char **argv)
 
 	casty_register(Stats);
 	casty_cluster *c;
-	casty_system  *sys = start_node(&c);
+	casty_system  *sys = start_node(&c, port);
 	char           uri[128];
 	SinkMsg_ref    s;
 	EchoMsg_ref    e;

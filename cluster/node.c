@@ -1,7 +1,8 @@
 // cluster/node.c: the public face of a cluster node (include/casty/
 // cluster.h): start and stop, the transport's callbacks, which copy
 // membership frames into the inbox and wake the actor (and hand frames
-// for actors to cluster/remote.c), and the member snapshot the actor
+// for actors to cluster/remote.c; death watch frames go to the actor too),
+// and the member snapshot the actor
 // publishes for casty_cluster_members and the quorum wait.
 #include "cluster/node.h"
 
@@ -13,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cluster/node_watch.h"
 #include "cluster/remote.h"
 #include "runtime/msg.h"
 
@@ -116,11 +118,14 @@ on_frame(void *arg, const cst_peer_addr *peer, uint64_t incarnation,
 		cst_remote_frame(c, peer, incarnation, kind, body, len);
 		return NULL;
 	}
-	if (!cst_membership_is_kind(kind)) {
+	bool watch = cst_node_watch_is_kind(kind);
+	if (!watch && !cst_membership_is_kind(kind)) {
 		return NULL; // a later protocol's frame: not for this node
 	}
-	const char *detail;
-	const char *why = cst_membership_check_frame(kind, body, len, &detail);
+	const char *detail = "the fields do not fit";
+	const char *why = watch
+		? cst_node_watch_check_frame(kind, body, len)
+		: cst_membership_check_frame(kind, body, len, &detail);
 	if (why != NULL) {
 		casty_log_warn(NULL, "cluster: %s from %s:%u: %s", why,
 			peer->host, peer->port, detail);
@@ -229,6 +234,21 @@ cst_node_publish_snapshot(casty_cluster *c, const cst_member_table *t,
 	pthread_mutex_unlock(&c->lock);
 }
 
+bool
+cst_node_has_member_locked(const casty_cluster *c, const cst_address *a)
+{
+	for (size_t i = 0; i < c->nsnapshot; i++) {
+		const casty_member_info *m = &c->snapshot[i];
+		if (m->port == a->port && m->status < CASTY_MEMBER_DOWN &&
+		    (a->uid == 0 || m->incarnation == a->uid) &&
+		    strcmp(m->host, a->host) == 0 &&
+		    strcmp(m->system, a->system) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
 static bool
 options_ok(const casty_cluster_options *o)
 {
@@ -307,6 +327,7 @@ static void
 free_node(casty_cluster *c)
 {
 	cst_membership_free(c->membership);
+	cst_node_watch_fini(c);
 	free_frames(c->inbox_head);
 	free(c->snapshot);
 	free(c->seeds);

@@ -20,6 +20,7 @@
 #include <casty/casty.h>
 
 #include "cluster/membership.h"
+#include "cluster/remote_watch.h"
 #include "cluster/transport.h"
 
 // Frame kinds of remote messaging (cluster/remote.c), handled on the
@@ -28,6 +29,14 @@ enum {
 	CST_KIND_MESSAGE = 21,        // a message to an actor (remote_codec.h)
 	CST_KIND_IDENTIFY = 22,       // [request, system, path]: which actor?
 	CST_KIND_IDENTIFY_REPLY = 23, // [request, cell id, gen]; id 0: none
+};
+
+// Frame kinds of remote death watch (cluster/node_watch.c), handled by
+// the node's actor; bodies in remote_codec.h.
+enum {
+	CST_KIND_WATCH = 27,      // watch that actor of yours for mine
+	CST_KIND_UNWATCH = 28,    // no longer
+	CST_KIND_TERMINATED = 29, // the actor you watch has stopped
 };
 
 typedef struct cst_lookup cst_lookup; // a casty_cluster_lookup waiting
@@ -56,6 +65,10 @@ struct casty_cluster {
 	casty_heartbeat_config heartbeat;
 
 	cst_membership *membership; // the actor's alone
+	// The actor's alone too (node_watch.c): the watches by actors of
+	// this node of remote ones, and by remote actors of ours.
+	cst_watch_set watching, watched;
+	casty_ctx    *ctx; // the actor's, while its handler runs
 
 	pthread_mutex_t lock;
 	pthread_cond_t  cond; // snapshot changed, or the actor is done
@@ -97,6 +110,13 @@ cst_inbox_frame *cst_node_take_inbox(casty_cluster *c);
  */
 void cst_node_publish_snapshot(
 	casty_cluster *c, const cst_member_table *t, int leader);
+
+/**
+ * cst_node_has_member_locked says whether the member snapshot has a
+ * member at a's system, host and port, neither down nor removed, and of
+ * a's run when a->uid is not 0. Called with c->lock held.
+ */
+bool cst_node_has_member_locked(const casty_cluster *c, const cst_address *a);
 
 /** cst_node_now_ms is the monotonic clock the membership runs on. */
 uint64_t cst_node_now_ms(void);

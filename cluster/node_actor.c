@@ -5,8 +5,11 @@
 // the transport fills feeds it frames, and its outputs go to the
 // transport (frames), to the snapshot behind casty_cluster_members and to
 // the system event stream (events). Removed members are forgotten by the
-// transport and the node directory here, which is all the machine's
-// events mean to the rest of the process.
+// transport and the node directory here, and downed or removed ones end
+// the death watches across them (node_watch.c), which is all the
+// machine's events mean to the rest of the process. The actor also runs
+// remote death watch: requests of local watchers, watch frames, and the
+// casty_terminated of targets it watches for remote watchers.
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -15,6 +18,7 @@
 
 #include "cluster/node.h"
 #include "cluster/node_directory.h"
+#include "cluster/node_watch.h"
 #include "cluster/remote.h"
 #include "runtime/events.h"
 #include "runtime/msg.h"
@@ -37,11 +41,12 @@ const casty_msg_type cst_node_leave__type = {"cst_node_leave",
 const casty_msg_type cst_node_stop__type = {"cst_node_stop",
 	sizeof(node_signal), alignof(node_signal), 0, CST_MSG_INTERNAL, NULL};
 
-// Spawning needs a protocol; every message of this actor is internal and
-// reaches the handler without one.
-static const casty_msg_type *const node_types[] = {&node_tick__type};
-static const casty_protocol         node_protocol = {
-	"cst_cluster_node", 1, node_types};
+// Spawning needs a protocol; casty_terminated is the one message that
+// is not internal (the targets it watches for remote watchers send it).
+static const casty_msg_type *const node_types[] = {
+	&node_tick__type, &casty_terminated__type};
+static const casty_protocol node_protocol = {
+	"cst_cluster_node", 2, node_types};
 
 static int64_t
 ms_of(double seconds)
@@ -162,6 +167,8 @@ io_event(void *arg, const cst_membership_event *e)
 		break;
 	case CST_EVENT_MEMBER_DOWNED:
 		kind = CST_EV_MEMBER_DOWNED;
+		cst_remote_member_gone(c, &e->member.address);
+		cst_node_watch_member_gone(c, &e->member.address);
 		if (cst_address_equal(&e->member.address, &c->self)) {
 			casty_log_warn(NULL, "cluster: %s:%u has been downed: it "
 					     "takes no further part in the cluster",
@@ -170,6 +177,7 @@ io_event(void *arg, const cst_membership_event *e)
 		break;
 	case CST_EVENT_MEMBER_REMOVED:
 		kind = CST_EV_MEMBER_REMOVED;
+		cst_node_watch_member_gone(c, &e->member.address);
 		forget(c, &e->member.address);
 		break;
 	case CST_EVENT_UNREACHABLE_MEMBER:
@@ -217,8 +225,14 @@ handle_frames(casty_cluster *c)
 	cst_inbox_frame *f = cst_node_take_inbox(c);
 	uint64_t         now = cst_node_now_ms();
 	while (f != NULL) {
-		cst_membership_frame(c->membership, now, f->peer.host,
-			f->peer.port, f->incarnation, f->kind, f->body, f->len);
+		if (cst_node_watch_is_kind(f->kind)) {
+			cst_node_watch_frame(c, &f->peer, f->incarnation, f->kind,
+				f->body, f->len);
+		} else {
+			cst_membership_frame(c->membership, now, f->peer.host,
+				f->peer.port, f->incarnation, f->kind, f->body,
+				f->len);
+		}
 		cst_inbox_frame *next = f->next;
 		free(f);
 		f = next;
@@ -228,8 +242,8 @@ handle_frames(casty_cluster *c)
 static casty_behavior
 node_receive(casty_ctx *ctx, const void *state, const casty_msg *msg)
 {
-	(void)ctx;
 	casty_cluster *c = *(casty_cluster *const *)state;
+	c->ctx = ctx; // for the death watches that membership events end
 	if (msg->type == &cst_node_wake__type) {
 		handle_frames(c);
 	} else if (msg->type == &node_tick__type) {
@@ -239,6 +253,12 @@ node_receive(casty_ctx *ctx, const void *state, const casty_msg *msg)
 	} else if (msg->type == &cst_identified__type) {
 		cst_remote_identified(
 			c, (const cst_identified *)(const void *)msg->payload);
+	} else if (msg->type == &cst_node_watch__type) {
+		cst_node_watch_request(
+			c, (const cst_node_watch *)(const void *)msg->payload);
+	} else if (msg->type == &casty_terminated__type) {
+		cst_node_watch_terminated(
+			c, (const casty_terminated *)(const void *)msg->payload);
 	} else if (msg->type == &cst_node_leave__type) {
 		cst_membership_leave(c->membership, cst_node_now_ms());
 	} else if (msg->type == &cst_node_stop__type) {
@@ -267,6 +287,7 @@ static casty_behavior
 node_setup(casty_ctx *ctx, const void *state)
 {
 	casty_cluster *c = *(casty_cluster *const *)state;
+	c->ctx = ctx;
 	start_timer(ctx, "gossip", CST_MEMBERSHIP_GOSSIP,
 		ms_of(c->gossip.interval));
 	start_timer(ctx, "heartbeat", CST_MEMBERSHIP_HEARTBEAT,

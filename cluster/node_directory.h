@@ -32,6 +32,11 @@ typedef struct cst_node_entry {
 	// dead letters. Relaxed: a send that misses the mark sends to a node
 	// that is gone, which dead-letters or loses it all the same.
 	_Atomic bool gone;
+	// A member of the cluster when last checked (cluster/remote.c): a
+	// cache of the member snapshot, set and cleared under the
+	// cluster's lock. Relaxed: a send that reads a stale yes sends to a
+	// node downed a moment ago, as one sent just before would.
+	_Atomic bool member;
 	cst_address              address; // uid: the node's incarnation
 	// The formatted address, as refs to the node travel on the wire.
 	char text[CST_ADDRESS_TEXT_MAX];

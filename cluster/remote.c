@@ -11,6 +11,7 @@
 #include <msgpuck.h>
 
 #include "cluster/node_directory.h"
+#include "cluster/node_watch.h"
 #include "cluster/remote_codec.h"
 #include "runtime/actor.h"
 #include "runtime/alloc.h"
@@ -46,15 +47,48 @@ struct cst_lookup {
 
 // ---- Sending ----
 
-// A message for an actor of a node the cluster removed.
+// A message for an actor of a node that is no member of the cluster.
 static void
 dead_letter_here(casty_cluster *c, casty_ref to, const casty_msg_type *type,
 	const void *payload)
 {
 	char text[192];
 	casty_msg_format(type, payload, text, sizeof text);
-	cst_dead_letter_undecoded(c->sys, to, CASTY_DEAD_STOPPED, type->name,
+	cst_dead_letter_undecoded(c->sys, to, CASTY_DEAD_NOT_MEMBER, type->name,
 		text);
+}
+
+// Whether e's node is a member of c's cluster now. The flag caches a
+// yes from the snapshot; cst_remote_member_gone clears it under the same
+// lock, so no yes read before a down is stored after it.
+static bool
+is_member(casty_cluster *c, cst_node_entry *e)
+{
+	if (atomic_load_explicit(&e->gone, memory_order_relaxed)) {
+		return false;
+	}
+	if (atomic_load_explicit(&e->member, memory_order_relaxed)) {
+		return true;
+	}
+	pthread_mutex_lock(&c->lock);
+	bool member = cst_node_has_member_locked(c, &e->address);
+	if (member) {
+		atomic_store_explicit(&e->member, true, memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return member;
+}
+
+void
+cst_remote_member_gone(casty_cluster *c, const cst_address *a)
+{
+	pthread_mutex_lock(&c->lock);
+	uint32_t index = cst_node_dir_find(c, a);
+	if (index != 0) {
+		atomic_store_explicit(&cst_node_dir_get(index)->member, false,
+			memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&c->lock);
 }
 
 static int
@@ -68,7 +102,7 @@ remote_tell(casty_ref to, const casty_msg_type *type, const void *payload)
 	if (c == NULL) {
 		return CASTY_ESTOPPED; // the cluster node that knew it stopped
 	}
-	if (atomic_load_explicit(&e->gone, memory_order_relaxed)) {
+	if (!is_member(c, e)) {
 		dead_letter_here(c, to, type, payload);
 		cst_node_dir_leave(e);
 		return CASTY_OK; // as a tell to a stopped actor
@@ -97,7 +131,40 @@ remote_spawned(casty_system *sys, const casty_protocol *proto)
 	cst_type_register_protocol(proto);
 }
 
-static const cst_remote_ops ops = {remote_tell, remote_spawned};
+static int
+remote_watch(casty_ref watcher, casty_ref watched, bool on)
+{
+	cst_node_entry *e = cst_node_dir_get(watched.node);
+	if (e == NULL || watched.cell == NULL || watcher.cell == NULL) {
+		return CASTY_ENOREF;
+	}
+	casty_cluster *c = cst_node_dir_enter(e);
+	if (c == NULL) {
+		return CASTY_ESTOPPED; // the cluster node that knew it stopped
+	}
+	int rc = cst_node_watch_post(c, watcher, watched, on);
+	cst_node_dir_leave(e);
+	return rc;
+}
+
+static int
+remote_check(casty_ref to)
+{
+	cst_node_entry *e = cst_node_dir_get(to.node);
+	if (e == NULL || to.cell == NULL) {
+		return CASTY_ENOREF;
+	}
+	casty_cluster *c = cst_node_dir_enter(e);
+	if (c == NULL) {
+		return CASTY_ESTOPPED;
+	}
+	int rc = is_member(c, e) ? CASTY_OK : CASTY_ENOTMEMBER;
+	cst_node_dir_leave(e);
+	return rc;
+}
+
+static const cst_remote_ops ops = {
+	remote_tell, remote_spawned, remote_watch, remote_check};
 
 int
 casty_register_type(const casty_msg_type *type)
@@ -476,11 +543,19 @@ casty_cluster_lookup(casty_cluster *c, const char *uri, int64_t timeout_ms,
 		return -EINVAL;
 	}
 	if (!cst_address_same_endpoint(&want, &c->self)) {
+		// Only members answer: anything else would cost the whole
+		// timeout to say nothing.
+		pthread_mutex_lock(&c->lock);
+		bool member = cst_node_has_member_locked(c, &want);
+		pthread_mutex_unlock(&c->lock);
+		if (!member) {
+			return CASTY_ENOTMEMBER;
+		}
 		return identify_remote(c, &want, uri + path_off,
 			len - path_off, timeout_ms, out);
 	}
 	if (want.uid != 0 && want.uid != c->self.uid) {
-		return -ENOENT; // an earlier run of this node
+		return CASTY_ENOTMEMBER; // an earlier run of this node
 	}
 	cst_lookup l = {.kind = CST_LOOKUP_AWAIT_ACTOR, .rc = 1};
 	if (!resolve_local(c, &l, uri + path_off, len - path_off)) {

@@ -57,6 +57,13 @@ void cst_remote_dropped(casty_cluster *c, const cst_peer_addr *peer,
 	const uint8_t *body, size_t len);
 
 /**
+ * cst_remote_member_gone marks that run of a node (downed or removed) no
+ * member any more: tells to its actors become dead letters here, asks
+ * fail at once. Thread: the cluster actor's worker.
+ */
+void cst_remote_member_gone(casty_cluster *c, const cst_address *a);
+
+/**
  * cst_remote_identified takes the answer of a path's resolution that this
  * node's actor received. Thread: the cluster actor's worker.
  */

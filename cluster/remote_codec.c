@@ -194,6 +194,57 @@ cst_wire_identify_reply_parse(const void *body, size_t len,
 	return 0;
 }
 
+size_t
+cst_wire_watch_encode(const cst_wire_watch *w, bool with_path, char *buf)
+{
+	char *p = mp_encode_array(buf, with_path ? 6 : 5);
+	p = mp_encode_uint(p, w->target_incarnation);
+	p = mp_encode_uint(p, w->target_id);
+	p = mp_encode_uint(p, w->target_gen);
+	p = mp_encode_uint(p, w->watcher_id);
+	p = mp_encode_uint(p, w->watcher_gen);
+	if (with_path) {
+		uint32_t n = w->path_len < CST_WIRE_PATH_MAX
+			? w->path_len : CST_WIRE_PATH_MAX - 1;
+		p = mp_encode_str(p, w->path, n);
+	}
+	return (size_t)(p - buf);
+}
+
+int
+cst_wire_watch_parse(const void *body, size_t len, bool with_path,
+	cst_wire_watch *out)
+{
+	const char *r = body;
+	uint64_t    v[5];
+	if (!cst_msgpack_check(body, len) || mp_typeof(*r) != MP_ARRAY ||
+	    mp_decode_array(&r) != (with_path ? 6u : 5u)) {
+		return -EINVAL;
+	}
+	for (int i = 0; i < 5; i++) {
+		if (mp_typeof(*r) != MP_UINT) {
+			return -EINVAL;
+		}
+		v[i] = mp_decode_uint(&r);
+	}
+	if (v[2] > UINT32_MAX || v[4] > UINT32_MAX) {
+		return -EINVAL;
+	}
+	*out = (cst_wire_watch){.target_incarnation = v[0], .target_id = v[1],
+		.target_gen = (uint32_t)v[2], .watcher_id = v[3],
+		.watcher_gen = (uint32_t)v[4]};
+	if (with_path) {
+		if (mp_typeof(*r) != MP_STR) {
+			return -EINVAL;
+		}
+		out->path = mp_decode_str(&r, &out->path_len);
+		if (out->path_len >= CST_WIRE_PATH_MAX) {
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 bool
 cst_wire_path_split(const char *path, size_t len, const char **root,
 	size_t *root_len, const char **rest, size_t *rest_len)

@@ -82,6 +82,41 @@ int cst_wire_identify_reply_parse(const void *body, size_t len,
 	uint64_t *request, uint64_t *id, uint64_t *gen);
 
 /**
+ * A watch frame (CST_KIND_WATCH, CST_KIND_UNWATCH) is
+ *   [target_incarnation, target_cell_id, target_gen, watcher_cell_id,
+ *    watcher_gen]
+ * from the watcher's node to the target's; a terminated frame
+ * (CST_KIND_TERMINATED), back, adds the target's path as a sixth item
+ * ("" when the target was gone before the watch). Each cell id is only
+ * ever checked by the node that issued it.
+ */
+typedef struct cst_wire_watch {
+	uint64_t    target_incarnation, target_id, watcher_id;
+	uint32_t    target_gen, watcher_gen;
+	const char *path; // terminated only; into the body, not terminated
+	uint32_t    path_len;
+} cst_wire_watch;
+
+/** CST_WIRE_WATCH_MAX bounds an encoded watch or terminated frame. */
+#define CST_WIRE_WATCH_MAX (1 + 3 * 9 + 2 * 5 + 9 + CST_WIRE_PATH_MAX)
+#define CST_WIRE_PATH_MAX 112 // as casty_terminated.path holds it
+
+/**
+ * cst_wire_watch_encode writes w into buf (CST_WIRE_WATCH_MAX bytes),
+ * with the path when with_path (truncated to CST_WIRE_PATH_MAX - 1), and
+ * returns the length.
+ */
+size_t cst_wire_watch_encode(const cst_wire_watch *w, bool with_path,
+	char *buf);
+
+/**
+ * cst_wire_watch_parse checks a watch frame body (with_path: a
+ * terminated one) and splits it: 0, or -EINVAL. Never reads past len.
+ */
+int cst_wire_watch_parse(const void *body, size_t len, bool with_path,
+	cst_wire_watch *out);
+
+/**
  * cst_wire_path_split splits a path of actor names, "/root/child/...",
  * into the root's name and the rest ("" or "/child/..."), pointing into
  * path (len bytes, no terminator needed). False for anything else: no

@@ -36,6 +36,7 @@
 #include "runtime/events.h"
 #include "runtime/msg.h"
 #include "runtime/park.h"
+#include "runtime/remote.h"
 #include "runtime/sched.h"
 #include "runtime/supervision.h"
 #include "runtime/system.h"
@@ -345,6 +346,18 @@ finish_stop(casty_cell *cell)
 	}
 }
 
+// Tells watched, local or remote, that watcher no longer watches it.
+static void
+unwatch(casty_ref watcher, casty_ref watched)
+{
+	if (watched.node != 0) {
+		cst_remote_watch(watcher, watched, false);
+		return;
+	}
+	cst_sys_watch m = {watcher};
+	cst_send_sys(watched, &cst_sys_unwatch__type, &m);
+}
+
 static void
 begin_stop(casty_cell *cell)
 {
@@ -357,8 +370,7 @@ begin_stop(casty_cell *cell)
 	if (cell->cold != NULL) {
 		cst_cell_cold *c = cell->cold;
 		for (uint32_t i = 0; i < c->nwatching; i++) {
-			cst_sys_watch m = {me};
-			cst_send_sys(c->watching[i], &cst_sys_unwatch__type, &m);
+			unwatch(me, c->watching[i]);
 		}
 		c->nwatching = 0;
 	}
@@ -1224,30 +1236,38 @@ casty_ctx_stop(casty_ctx *ctx, casty_ref ref)
 int
 casty_ctx_watch(casty_ctx *ctx, casty_ref ref)
 {
-	if (ref.cell == NULL || ref.node != 0) {
+	if (ref.cell == NULL) {
 		return CASTY_ENOREF;
 	}
-	if (ref.cell == ctx) {
+	if (ref.cell == ctx && ref.node == 0) {
 		return CASTY_OK; // we cannot see our own termination
 	}
 	cst_cell_cold *c = cold_of(ctx);
-	if (refs_add(&c->watching, &c->nwatching, &c->capwatching, ref)) {
-		cst_sys_watch m = {cst_cell_ref(ctx)};
-		cst_send_sys(ref, &cst_sys_watch__type, &m);
+	if (!refs_add(&c->watching, &c->nwatching, &c->capwatching, ref)) {
+		return CASTY_OK;
 	}
+	if (ref.node != 0) {
+		// The cluster layer watches it on its node for us.
+		int rc = cst_remote_watch(cst_cell_ref(ctx), ref, true);
+		if (rc != CASTY_OK) {
+			refs_remove(c->watching, &c->nwatching, ref);
+		}
+		return rc;
+	}
+	cst_sys_watch m = {cst_cell_ref(ctx)};
+	cst_send_sys(ref, &cst_sys_watch__type, &m);
 	return CASTY_OK;
 }
 
 int
 casty_ctx_unwatch(casty_ctx *ctx, casty_ref ref)
 {
-	if (ref.cell == NULL || ref.node != 0) {
+	if (ref.cell == NULL) {
 		return CASTY_ENOREF;
 	}
 	if (ctx->cold != NULL &&
 	    refs_remove(ctx->cold->watching, &ctx->cold->nwatching, ref)) {
-		cst_sys_watch m = {cst_cell_ref(ctx)};
-		cst_send_sys(ref, &cst_sys_unwatch__type, &m);
+		unwatch(cst_cell_ref(ctx), ref);
 	}
 	return CASTY_OK;
 }

@@ -96,13 +96,19 @@ static int
 ask_remote(casty_ref to, const casty_msg_type *type, const void *payload,
 	size_t reply_offset, casty_ref me)
 {
+	// A node outside the cluster would never answer: say so now, not
+	// after the whole timeout.
+	int rc = cst_remote_check(to);
+	if (rc != CASTY_OK) {
+		return rc;
+	}
 	unsigned char *req = cst_alloc(type->size);
 	if (req == NULL) {
 		return -ENOMEM;
 	}
 	memcpy(req, payload, type->size);
 	memcpy(req + reply_offset, &me, sizeof me);
-	int rc = cst_remote_tell(to, type, req);
+	rc = cst_remote_tell(to, type, req);
 	cst_free_sized(req, type->size);
 	return rc;
 }

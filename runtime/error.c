@@ -19,6 +19,8 @@ casty_strerror(int err)
 		return "a record failed its checksum";
 	case CASTY_ETYPE:
 		return "a message of an unexpected type";
+	case CASTY_ENOTMEMBER:
+		return "no current member of the cluster has that address";
 	}
 	if (err < 0 && err > -4096) {
 		return strerror(-err);

@@ -69,6 +69,8 @@ casty_dead_letter_reason_name(int reason)
 		return "unknown message type";
 	case CASTY_DEAD_INVALID:
 		return "invalid message";
+	case CASTY_DEAD_NOT_MEMBER:
+		return "recipient's node is not a member of the cluster";
 	}
 	return "unknown";
 }

@@ -56,7 +56,10 @@ CASTY_API int casty_ctx_stop(casty_ctx *ctx, casty_ref ref);
 /**
  * casty_ctx_watch asks for a casty_terminated message when the actor ref
  * names has stopped (at once if it already has). Watching twice is the
- * same as once. Returns CASTY_OK or CASTY_ENOREF.
+ * same as once. ref may name an actor of another node (cluster.h): its
+ * node's removal from the cluster ends the watch the same way. Returns
+ * CASTY_OK, CASTY_ENOREF, or CASTY_ESTOPPED for a remote ref whose
+ * cluster node here has stopped.
  */
 CASTY_API int casty_ctx_watch(casty_ctx *ctx, casty_ref ref);
 

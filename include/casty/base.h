@@ -30,6 +30,10 @@ enum {
 	CASTY_EFULL    = -5003, // bounded mailbox or submission ring is full
 	CASTY_ECORRUPT = -5004, // a journal record failed its checksum
 	CASTY_ETYPE    = -5005, // a message type outside the expected ones
+	// The address names no current member of the cluster: another
+	// system name, a host:port no member has, or a run of a node
+	// (its incarnation) that is gone (cluster.h).
+	CASTY_ENOTMEMBER = -5006,
 };
 
 /**

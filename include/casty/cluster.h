@@ -58,14 +58,27 @@
  * out in order once it opens; each further one becomes a dead letter here
  * (CASTY_DEAD_DROP_NEW, to the ref it was sent to), with one warning per
  * such episode, as does one that finds 64 MiB waiting for that node,
- * connected or not. The receiving node must know the message type: every
+ * connected or not. Only members are reached: a message for an actor
+ * of a node that is no current member (it never was, or that run of it
+ * was downed or removed, or replaced by a new run) is a dead letter
+ * here, CASTY_DEAD_NOT_MEMBER (counted in casty_system_stats), and
+ * casty_ask to such an actor fails at once with CASTY_ENOTMEMBER rather
+ * than after its timeout. The receiving node must know the message type: every
  * type of the protocol of an actor spawned in its process is known, as
  * are casty_int, casty_text and casty_terminated; register others (a
  * reply type) with casty_register.
  * A message of an unknown type, or of another version of it, or whose
  * fields do not fit, becomes a dead letter on the receiving node with
- * that reason, never a crash. Death watch of remote actors is not
- * supported (casty_ctx_watch returns CASTY_ENOREF).
+ * that reason, never a crash.
+ *
+ * Death watch of remote actors (Akka's rule): casty_ctx_watch on a
+ * remote ref has that actor's node watch it for the watcher, and the
+ * watcher gets casty_terminated (with the remote ref) when the actor
+ * stops, at once when it is gone already or never was, and when its
+ * node is downed or removed from the cluster (path empty then), or
+ * when it is not a member now (never was, or that run of it is gone).
+ * casty_ctx_unwatch and the watcher's own stop end the watch on both
+ * nodes; a node that never comes back leaves nothing behind.
  */
 #ifndef CASTY_CLUSTER_H
 #define CASTY_CLUSTER_H
@@ -219,9 +232,11 @@ CASTY_API int casty_cluster_leave(casty_cluster *c);
  * to a ref of it (make it typed with P_ref_from). The node resolves the
  * path one actor at a time, each parent reading its own children.
  * Returns CASTY_OK,
- * -EINVAL (not such a URI), -ENOENT (no such actor, or that run of the
- * node is gone), -ETIMEDOUT (no answer within timeout_ms, for example
- * while the node cannot be reached), -EDEADLK (called from a handler,
+ * -EINVAL (not such a URI), CASTY_ENOTMEMBER at once (no current member
+ * of the cluster, as this node sees it, has that system name, host and
+ * port, or that incarnation), -ENOENT (no such actor), -ETIMEDOUT (no
+ * answer within timeout_ms, for example while the node cannot be
+ * reached), -EDEADLK (called from a handler,
  * whose worker the answer may need) or CASTY_ESTOPPED. Thread: any but
  * a worker, not during casty_cluster_stop. Blocks: up to timeout_ms.
  */

@@ -55,6 +55,10 @@ typedef enum casty_dead_letter_reason {
 	// From another node: the bytes do not fit the type's schema (a
 	// missing or unknown field, a value out of range, a bad ref).
 	CASTY_DEAD_INVALID,
+	// For an actor of a node that is no current member of the cluster
+	// (cluster.h: never was, or downed, removed, replaced by a new run);
+	// the message never left this node.
+	CASTY_DEAD_NOT_MEMBER,
 } casty_dead_letter_reason;
 
 /**

@@ -295,7 +295,8 @@ CASTY_API int casty_send_textf(casty_ref ref, const char *fmt, ...)
  * casty_terminated is delivered to a watcher when the actor it watches
  * has stopped. Add it to the watcher's protocol. path is the stopped
  * actor's path (truncated to its capacity; empty when the actor was gone
- * before the watch began).
+ * before the watch began, or, for an actor of another node, when that
+ * node left the cluster).
  */
 typedef struct casty_terminated {
 	casty_ref ref;

@@ -85,7 +85,7 @@ CASTY_API const char *casty_system_name(const casty_system *sys);
 
 /** casty_system_stats counts what a system did; read with _stats(). */
 typedef struct casty_system_stats {
-	uint64_t dead_letters; // to stopped actors, or dropped by a mailbox
+	uint64_t dead_letters; // every casty_dead_letter, whatever its reason
 	uint64_t unhandled;    // messages a behavior did not handle
 	uint64_t live_actors;  // actors started and not yet stopped
 } casty_system_stats;

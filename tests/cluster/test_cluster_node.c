@@ -383,7 +383,7 @@ Test(cluster_node, messages_to_a_removed_node_are_dead_letters_here,
 	       pthread_cond_timedwait(&cond, &lock, &deadline) != ETIMEDOUT) {
 	}
 	cr_assert(eq(int, ndead, 1));
-	cr_assert(eq(i32, dead.reason, CASTY_DEAD_STOPPED));
+	cr_assert(eq(i32, dead.reason, CASTY_DEAD_NOT_MEMBER));
 	cr_assert(eq(str, dead.message_type, "casty_int"));
 	cr_assert(casty_ref_eq(dead.recipient, remote));
 	pthread_mutex_unlock(&lock);

@@ -1,12 +1,15 @@
 // tests/cluster/test_remote.c: messages between actors of two cluster
 // nodes (cluster/remote.c, remote_codec.c, node_directory.c), each node
-// its own casty system in this one process, over loopback. A lookup
+// its own casty system in this one process, over loopback, b a member
+// of a's cluster. A lookup
 // finds an actor by its URI (a root, or one below it by its path); tell, ask and reply_to refs work across
 // the nodes; one sender's messages arrive all and in order; a ref that
 // comes home is local again; messages of unknown types, of another
 // version of a type, or whose bytes do not fit their type become dead
 // letters with that reason on the receiving node, and the receiver goes
-// on; after a node has stopped, refs through it fail; while the
+// on; lookups, asks and tells that name a node outside the cluster (an
+// earlier run, another host:port or system name) fail at once, the
+// tells as dead letters; after a node has stopped, refs through it fail; while the
 // connection to a node is not open, max_pending_per_node messages wait
 // for it and the rest are dead letters at the sender. Waits are bounded
 // by generous deadlines that only turn a hang into a failure.
@@ -21,6 +24,7 @@
 #include <casty/casty.h>
 
 #include "cluster/node.h"
+#include "cluster/node_directory.h"
 #include "cluster/remote_codec.h"
 #include "runtime/cell.h"
 #include "runtime/reactor.h"
@@ -184,9 +188,11 @@ typedef struct node {
 
 static node a, b;
 
-// max_pending: the node's max_pending_per_node; 0: the default.
+// max_pending: the node's max_pending_per_node; 0: the default. seed:
+// the node whose cluster n joins, returning once both are up; NULL: n
+// founds one.
 static void
-start(node *n, uint32_t max_pending)
+start(node *n, uint32_t max_pending, const node *seed)
 {
 	casty_system_config sc;
 	casty_system_config_init(&sc);
@@ -203,6 +209,17 @@ start(node *n, uint32_t max_pending)
 	o.secret_len = 6;
 	if (max_pending != 0) {
 		o.max_pending_per_node = max_pending;
+	}
+	o.gossip.interval = 0.1; // a quicker join
+	casty_node_address seed_addr;
+	if (seed != NULL) {
+		memset(&seed_addr, 0, sizeof seed_addr);
+		strcpy(seed_addr.host, HOST);
+		seed_addr.port = seed->port;
+		o.seed_nodes = &seed_addr;
+		o.nseed_nodes = 1;
+		o.required_quorum = 2;
+		o.quorum_timeout_ms = WAIT_MS;
 	}
 	cr_assert(eq(int, casty_cluster_start(n->sys, &o, &n->cluster), 0));
 	n->port = casty_cluster_port(n->cluster);
@@ -228,8 +245,8 @@ setup(void)
 	pthread_cond_init(&cond, &ca);
 	pthread_condattr_destroy(&ca);
 	casty_log_set_level(CASTY_LOG_ERROR);
-	start(&a, 0);
-	start(&b, 0);
+	start(&a, 0, NULL);
+	start(&b, 0, &a);
 }
 
 static void
@@ -364,15 +381,31 @@ Test(remote, lookups_of_what_is_not_there_fail_cleanly)
 	cr_assert(eq(int, lookup_rc(a.cluster, &b, "x//y"), -EINVAL));
 	cr_assert(eq(int, casty_cluster_lookup(a.cluster, "http://x/y", 1, &r),
 		-EINVAL));
+	// Addresses of no member fail at once, without a round trip (the
+	// timeout would say nothing).
 	snprintf(uri, sizeof uri, "casty://other-system@%s:%u/counter", HOST,
 		b.port);
 	cr_assert(eq(int, casty_cluster_lookup(a.cluster, uri, WAIT_MS, &r),
-		-ENOENT));
-	// An earlier run of node b.
+		CASTY_ENOTMEMBER));
+	// An earlier run of node b, and of node a itself.
 	snprintf(uri, sizeof uri, "casty://remote-test@%s:%u#1/x", HOST,
 		b.port);
 	cr_assert(eq(int, casty_cluster_lookup(a.cluster, uri, WAIT_MS, &r),
-		-ENOENT));
+		CASTY_ENOTMEMBER));
+	snprintf(uri, sizeof uri, "casty://remote-test@%s:%u#1/x", HOST,
+		a.port);
+	cr_assert(eq(int, casty_cluster_lookup(a.cluster, uri, WAIT_MS, &r),
+		CASTY_ENOTMEMBER));
+	// A host:port where no member listens.
+	snprintf(uri, sizeof uri, "casty://remote-test@127.0.0.9:%u/x",
+		b.port);
+	cr_assert(eq(int, casty_cluster_lookup(a.cluster, uri, WAIT_MS, &r),
+		CASTY_ENOTMEMBER));
+	// The system name of the cluster at this node's own host:port.
+	snprintf(uri, sizeof uri, "casty://other-system@%s:%u/mine", HOST,
+		a.port);
+	cr_assert(eq(int, casty_cluster_lookup(a.cluster, uri, WAIT_MS, &r),
+		CASTY_ENOTMEMBER));
 	// Its own node: a local ref.
 	CounterMsg_ref local;
 	cr_assert(eq(int,
@@ -432,6 +465,54 @@ Test(remote, another_version_of_a_type_is_a_dead_letter)
 	cr_assert(eq(str, d.message_type, "Add"));
 	cr_assert(not(eq(ptr, strstr(d.message, "another version"), NULL)));
 	cr_assert(eq(i64, stats_of(c).count, 0));
+}
+
+Test(remote, asks_and_tells_to_nodes_outside_the_cluster_fail_at_once)
+{
+	subscribe_dead_letters(a.sys);
+	casty_register(Stats);
+	CounterMsg_ref real = remote_counter();
+	// Refs as a message from anywhere could carry them: the counter's
+	// cell on an earlier run of b, on a host:port where no member
+	// listens, and in a system of another name at b's address.
+	cst_address strangers[3];
+	for (int i = 0; i < 3; i++) {
+		strangers[i] = b.cluster->self;
+	}
+	strangers[0].uid = 1;
+	strcpy(strangers[1].host, "127.0.0.9");
+	strcpy(strangers[2].system, "other-system");
+	CounterMsg_ref refs[3];
+	for (int i = 0; i < 3; i++) {
+		uint32_t node = cst_node_dir_intern(a.cluster, &strangers[i]);
+		cr_assert(ne(u32, node, 0));
+		refs[i].ref = (casty_ref){real.ref.cell, real.ref.gen, node};
+		casty_msg *reply = NULL;
+		cr_assert(eq(int,
+			casty_ask(a.sys, refs[i], GetStats, reply_to, WAIT_MS,
+				&reply),
+			CASTY_ENOTMEMBER));
+		cr_assert(eq(ptr, reply, NULL));
+		cr_assert(eq(int, casty_tell(refs[i], Add, 1, (uint64_t)i), 0));
+	}
+	cr_assert(wait_count(&ndead, 3));
+	pthread_mutex_lock(&lock);
+	for (int i = 0; i < 3; i++) {
+		cr_assert(eq(i32, dead[i].reason, CASTY_DEAD_NOT_MEMBER));
+		cr_assert(eq(str, dead[i].message_type, "Add"));
+		cr_assert(casty_ref_eq(dead[i].recipient, refs[i].ref));
+	}
+	pthread_mutex_unlock(&lock);
+	casty_system_stats st;
+	casty_system_stats_get(a.sys, &st);
+	cr_assert(ge(u64, st.dead_letters, 3));
+	// None of it reached the counter, which b's member ref still reaches.
+	cr_assert(eq(i64, stats_of(real).count, 0));
+	// The reason and the code have names of their own.
+	cr_assert(ne(int, strcmp(casty_dead_letter_reason_name(
+				  CASTY_DEAD_NOT_MEMBER), "unknown"), 0));
+	cr_assert(ne(int, strcmp(casty_strerror(CASTY_ENOTMEMBER),
+				  "unknown error"), 0));
 }
 
 // Sends a hand-made message frame body from a to b's counter.
@@ -663,8 +744,10 @@ thaw(freezer *f)
 Test(remote, messages_beyond_the_pending_bound_are_dead_letters_until_connected)
 {
 	enum { PENDING = 5, EXTRA = 4 };
-	stop(&a); // again, with a small bound
-	start(&a, PENDING);
+	stop(&b); // again, a with a small bound
+	stop(&a);
+	start(&a, PENDING, NULL);
+	start(&b, 0, &a);
 	casty_register(Stats);
 	subscribe_dead_letters(a.sys);
 	CounterMsg_ref c = remote_counter();
