@@ -136,7 +136,7 @@ netns_make(netns_net *net, int n, const char *subnet, const char *tag)
 	cr_assert(eq(int,
 	    netns_ip(false, "-n", net->sw, "link", "set", "br0", "up", NULL), 0));
 	for (int i = 0; i < n; i++) {
-		char veth[8], addr[32];
+		char veth[16], addr[32];
 		snprintf(veth, sizeof veth, "v%d", i);
 		netns_address(net, i, addr, sizeof addr - 3);
 		strcat(addr, "/24");
