@@ -322,6 +322,8 @@ live_at(const cst_membership *m, const char *host, uint16_t port)
 	return false;
 }
 
+static void gossip_to_all(cst_membership *m);
+
 // The index of the first seed alive in self's table (self counts), or
 // CST_HERE_NO_SEED.
 static uint8_t
@@ -348,9 +350,9 @@ send_here(cst_membership *m, const char *host, uint16_t port, uint8_t what)
 // seeds are where new and restarted nodes join, the first of them the
 // only one that may found, so a cluster without that seed (what is left
 // of one whose seeds restarted, a node paused while the rest moved on)
-// would go on beside it forever. Self leaves a cluster that loses, and
-// its nodes rejoin through the seeds when restarted; one that wins
-// answers, so that the other side learns it lost.
+// would go on beside it forever. Self ends a cluster that loses (every
+// member down), and its nodes rejoin through the seeds when restarted;
+// one that wins answers, so that the other side learns it lost.
 static void
 on_cluster_elsewhere(cst_membership *m, const char *host, uint16_t port,
     uint8_t what, uint8_t their_seed)
@@ -366,9 +368,18 @@ on_cluster_elsewhere(cst_membership *m, const char *host, uint16_t port,
 		return;
 	}
 	say(m, CASTY_LOG_WARN, "cluster: %s:%u is in another cluster, with an "
-	    "earlier seed; %s:%u leaves this one to join it", host, port,
-	    m->cfg.self.host, m->cfg.self.port);
-	cst_member_table_down(&m->table, &m->cfg.self, &m->cfg.self);
+	    "earlier seed; this one, of %s:%u, ends so that its nodes join "
+	    "that one", host, port, m->cfg.self.host, m->cfg.self.port);
+	// The whole cluster goes, at once: one member at a time, each as
+	// it happens to hear of the other, would leave joiners orphaned
+	// and take a round of restarts per member.
+	for (uint32_t k = 0; k < m->table.nmembers; k++) {
+		cst_address a = m->table.member[k].address;
+		if (!is_gone(m->table.member[k].status)) {
+			cst_member_table_down(&m->table, &m->cfg.self, &a);
+		}
+	}
+	gossip_to_all(m);
 }
 
 // A member says a cluster is there: ask it too, and found none while it
@@ -888,7 +899,11 @@ cst_membership_timer_fired(
 			ask_to_join(m, now_ms);
 		} else {
 			gossip_round(m);
-			tell_seeds(m);
+			// One member per cluster is enough, and a seed gone
+			// for good costs one dial a round, not one per member.
+			if (cst_membership_leader(m) == self_index(m)) {
+				tell_seeds(m);
+			}
 		}
 		break;
 	case CST_MEMBERSHIP_HEARTBEAT:

@@ -46,9 +46,10 @@
 //   - another run at self's endpoint is down (self is the newest), and
 //     so is a member that self cannot hear when a new run answers from
 //     its endpoint;
-//   - a cluster without the earliest seed that meets one with it (the
-//     "cluster is here" frames to seeds that have no live member)
-//     leaves it, and its nodes rejoin through the seeds.
+//   - a cluster without the earliest seed that meets one with it (its
+//     leader sends "a cluster is here" to seeds that have no live
+//     member) ends, every member down, and its nodes rejoin through
+//     the seeds.
 #ifndef CASTY_CLUSTER_MEMBERSHIP_H
 #define CASTY_CLUSTER_MEMBERSHIP_H
 
