@@ -6,7 +6,8 @@
 // link and a bridge, S6 a pause twice as long as failover, S7 a pause of
 // one second. Suite chaos_long runs from `tools/test.sh -- --suite
 // chaos-long`: S2 crash the leader, S4 a majorities ring, S11 a rolling
-// restart, S12 30 % loss for a minute, S13 a join during a partition.
+// restart, S12 30 % loss for a minute (and a 64 kB/s cap), S13 a join
+// during a partition.
 //
 // Each waits on events with generous deadlines and checks the
 // membership properties: one converged view after the faults end, no
@@ -315,6 +316,27 @@ Test(chaos_long, s12_loss_of_30_percent_for_a_minute)
 		}
 	}
 	heal_and_recover();
+}
+
+// A thin link: membership's traffic (gossip of a five-member table,
+// heartbeats) fits in 64 kB/s, so a cap there is no failure.
+Test(chaos_long, s12b_bandwidth_cap_of_64_kbytes)
+{
+	form("s12b-bandwidth-cap", NODES);
+	hold(WARM_UP_MS);
+	int64_t t0 = chaos_now();
+	for (int i = 0; i < NODES; i++) {
+		chaos_cap(&c, i, 64);
+	}
+	hold(30000);
+	chaos_heal(&c);
+	for (int i = 0; i < NODES; i++) {
+		for (int j = 0; j < NODES; j++) {
+			cr_expect(not(chaos_saw_event(&c, i, "unreachable", j, 0, t0)),
+			    "node %d found node %d unreachable under the cap", i, j);
+		}
+	}
+	cr_assert(ge(i64, chaos_wait_converged(&c, chaos_all(&c)), 0));
 }
 
 Test(chaos_long, s13_join_during_a_partition)
