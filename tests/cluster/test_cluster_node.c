@@ -21,6 +21,8 @@
 
 #include <casty/casty.h>
 
+#include "tests/support/fast_cluster.h"
+
 TestSuite(cluster_node, .timeout = 180);
 
 #define HOST "127.0.0.1"
@@ -157,26 +159,6 @@ suite_teardown(void)
 	casty_log_set_level(CASTY_LOG_INFO);
 }
 
-// On top of whatever *o holds: values set in code after the config.
-static void
-fast_options(casty_cluster_options *o)
-{
-	strcpy(o->host, HOST);
-	o->gossip.interval = 0.05;
-	o->heartbeat.interval = 0.05;
-	o->heartbeat.availability_check_interval = 0.05;
-	o->failure_detector.min_std_deviation_ms = 50;
-	o->failure_detector.first_heartbeat_estimate_ms = 100;
-	// Generous for sanitizer builds on a busy machine: a false suspicion
-	// would stall convergence, and downing would then remove a live
-	// node.
-	o->failure_detector.acceptable_heartbeat_pause_ms = 500;
-	o->downing.strategy = CASTY_DOWNING_KEEP_MAJORITY;
-	o->downing.stable_after = 1.0;
-	o->secret = "good secret";
-	o->secret_len = strlen("good secret");
-}
-
 // Starts node i: a system, its probe, its cluster node. seed < 0: i
 // founds the cluster. Returns casty_cluster_start's result.
 static int
@@ -212,7 +194,7 @@ start_node(int i, int seed, const char *secret, uint32_t quorum,
 		o.roles = nodes[i].roles;
 		o.nroles = nodes[i].nroles;
 	}
-	fast_options(&o);
+	fast_cluster_options(&o, HOST, "good secret");
 	casty_node_address seed_addr;
 	if (seed >= 0) {
 		memset(&seed_addr, 0, sizeof seed_addr);
@@ -494,7 +476,7 @@ Test(cluster_node, bad_roles_are_refused_at_start_and_leave_nothing_behind,
 		{NULL}};
 	casty_cluster_options o;
 	casty_cluster_options_init(&o);
-	fast_options(&o);
+	fast_cluster_options(&o, HOST, "good secret");
 	casty_cluster *c = (casty_cluster *)&o; // untouched on failure
 	for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
 		o.roles = bad[k];

@@ -19,6 +19,8 @@
 
 #include <casty/casty.h>
 
+#include "tests/support/fast_cluster.h"
+
 #define HOST "127.0.0.1"
 #define NODES 3
 #define WAIT_MS 60000
@@ -116,24 +118,6 @@ typedef struct node {
 
 static node nodes[NODES];
 
-static void
-fast_options(casty_cluster_options *o)
-{
-	strcpy(o->host, HOST);
-	o->gossip.interval = 0.05;
-	o->heartbeat.interval = 0.05;
-	o->heartbeat.availability_check_interval = 0.05;
-	o->failure_detector.min_std_deviation_ms = 50;
-	o->failure_detector.first_heartbeat_estimate_ms = 100;
-	// Generous for sanitizer builds on a busy machine: a false suspicion
-	// would let downing remove a live node.
-	o->failure_detector.acceptable_heartbeat_pause_ms = 500;
-	o->downing.strategy = CASTY_DOWNING_KEEP_MAJORITY;
-	o->downing.stable_after = 1.0;
-	o->secret = "watch secret";
-	o->secret_len = strlen("watch secret");
-}
-
 // Starts node i, a member of 0's cluster (i > 0) once quorum are up.
 static void
 start_node(int i, uint32_t quorum)
@@ -159,7 +143,7 @@ start_node(int i, uint32_t quorum)
 	}
 	casty_cluster_options o;
 	casty_cluster_options_init(&o);
-	fast_options(&o);
+	fast_cluster_options(&o, HOST, "watch secret");
 	casty_node_address seed;
 	if (i > 0) {
 		memset(&seed, 0, sizeof seed);
